@@ -3,7 +3,7 @@
  * parse the YAML files into exactly these types (durations already turned into milliseconds,
  * defaults filled in), so every later stage can trust them.
  */
-import type { ActionKind, AdvisoryKind, Contact, Criticality, Domain, Priority, Severity } from '../domain/types.ts';
+import type { ActionKind, TemplatedKind, Contact, Criticality, Domain, Priority, Severity } from '../domain/types.ts';
 
 /** Measurable criteria for a tier. An account matches when `match` of the given criteria hold. */
 export interface TierCriteria {
@@ -118,7 +118,7 @@ export interface TemplateSpec {
   html: string;
 }
 
-export type TemplatesConfig = Record<AdvisoryKind, TemplateSpec>;
+export type TemplatesConfig = Record<TemplatedKind, TemplateSpec>;
 
 /** Accounts to seed at start (rules/accounts.yaml, optional). */
 export interface AccountSeed {

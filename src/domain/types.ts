@@ -35,8 +35,11 @@ export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
 
 export type Direction = 'up' | 'down' | 'none';
 
-export type AdvisoryKind = 'csm_alert' | 'preventive_advisory' | 'technical_advisory' | 'resolution_note';
-export const ADVISORY_KINDS: readonly AdvisoryKind[] = [
+/** Email kinds rendered from the templates in rules/templates/. */
+export type TemplatedKind = 'csm_alert' | 'preventive_advisory' | 'technical_advisory' | 'resolution_note';
+/** Every kind of outgoing email; `ticket_escalation` tells an escalation contact a ticket is overdue. */
+export type AdvisoryKind = TemplatedKind | 'ticket_escalation';
+export const ADVISORY_KINDS: readonly TemplatedKind[] = [
   'csm_alert',
   'preventive_advisory',
   'technical_advisory',

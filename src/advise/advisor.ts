@@ -1,0 +1,237 @@
+/**
+ * The advise stage: feeds scored points of ruled series through the episode machine, and on each
+ * transition records the signal, asks the pure policy what to do, and writes the outcome (signal,
+ * outbox entries, ticket) to the state store in one transaction. Delivery is the outbox's job.
+ */
+import { trace } from '@opentelemetry/api';
+import type { RuleSpec, RulesBundle, TierSpec } from '../config/types.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { AccountRecord, AdvisoryKind, Signal } from '../domain/types.ts';
+import type { ScoredPoint } from '../detect/scorer.ts';
+import type { StateStore } from '../store/state-store.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { initialEpisode, stepEpisode, type EpisodeState, type EpisodeTransition } from './episode.ts';
+import { decide, stableId } from './policy.ts';
+import { deriveTier } from './tier.ts';
+
+const tracer = trace.getTracer('forewarn');
+
+export interface AdvisorOptions {
+  rules: RulesBundle;
+  state: StateStore;
+  clock: Clock;
+  metrics?: Metrics;
+  /** base URL of the web page, for links in emails */
+  publicUrl: string;
+  /** called after new advisories were written to the outbox */
+  onEnqueued?: () => void;
+}
+
+/** What the advisor remembers per account x rule (checkpointed). */
+interface RuleState {
+  episode: EpisodeState;
+  signalId?: string;
+  lastResolvedMs?: number;
+  /** wall time at which the point that moved the episode arrived (for point-to-email latency) */
+  arrivalWallMs?: number;
+}
+
+export interface Advisor {
+  /** handles one scored point of a ruled series; `arrivalWallMs` is when its request came in */
+  onScored(p: ScoredPoint, arrivalWallMs: number): void;
+  /** wall time the point behind an advisory's signal arrived, if known (for latency metrics) */
+  arrivalOf(signalId: string): number | undefined;
+  /** the tier of an account under the current rules */
+  tierOf(account: AccountRecord): TierSpec;
+  /** checkpoint of every episode state changed since the last call */
+  dirtySnapshots(): Array<[string, Uint8Array]>;
+}
+
+/** The checkpoint key of one account x rule episode. */
+export function episodeKey(account: string, rule: string): string {
+  return `ep\u0000${account}\u0000${rule}`;
+}
+
+function restored(bytes: Uint8Array | undefined): RuleState | undefined {
+  if (!bytes) return undefined;
+  try {
+    const rs = JSON.parse(new TextDecoder().decode(bytes)) as RuleState;
+    return rs && typeof rs === 'object' && rs.episode ? rs : undefined;
+  } catch {
+    // unreadable checkpoint: the episode starts afresh
+    return undefined;
+  }
+}
+
+/** Creates the advise stage. */
+export function createAdvisor(options: AdvisorOptions): Advisor {
+  const { rules, state, clock, metrics } = options;
+  const ruleByName = new Map<string, RuleSpec>(rules.rules.rules.map((r) => [r.name, r]));
+  const tiersByName = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));
+  const lowestTier = rules.tiers.tiers[rules.tiers.tiers.length - 1]!;
+  const states = new Map<string, RuleState>();
+  const dirty = new Set<string>();
+  const arrivals = new Map<string, number>();
+
+  const tierOf = (account: AccountRecord): TierSpec => {
+    if (account.unclassified && account.tierOverride === undefined) return lowestTier;
+    const name = deriveTier(account.attributes, rules.tiers, account.tierOverride);
+    return tiersByName.get(name) ?? lowestTier;
+  };
+
+  const historyOf = (signalId: string, account: string) => {
+    const sentKinds = new Set<AdvisoryKind>();
+    const recipients: string[] = [];
+    for (const a of state.listAdvisories({ signalId })) {
+      sentKinds.add(a.kind);
+      if (a.kind !== 'resolution_note') recipients.push(...a.to);
+    }
+    const ticket = state.listTickets({ account }).find((t) => t.signalId === signalId);
+    return ticket ? { sentKinds, recipients, ticket } : { sentKinds, recipients };
+  };
+
+  const apply = (p: ScoredPoint, rule: RuleSpec, rs: RuleState, transition: EpisodeTransition, arrivalWallMs: number) => {
+    const span = tracer.startSpan('forewarn.signal.decide', {
+      attributes: { 'forewarn.account': p.account, 'forewarn.rule': rule.name, 'forewarn.transition': transition },
+    });
+    try {
+      const nowWall = clock.nowMs();
+      const account = state.getAccount(p.account);
+      if (!account) return; // accounts are ensured at ingest; a missing one means it was deleted meanwhile
+      const tier = tierOf(account);
+      let signal: Signal | undefined;
+      if (transition === 'opened') {
+        const id = stableId('sig', p.account, rule.name, rs.episode.onsetMs);
+        signal = {
+          id,
+          account: p.account,
+          rule: rule.name,
+          metric: rule.series,
+          domain: rule.domain,
+          severity: rs.episode.severity ?? 'warning',
+          state: 'open',
+          direction: p.score.direction,
+          onsetMs: rs.episode.onsetMs,
+          openedAtMs: p.tsMs,
+          openedAtWallMs: nowWall,
+          peakScore: rs.episode.peakScore,
+          lastScore: p.score.score,
+          expected: p.score.expected,
+          observed: p.score.observed,
+          tier: tier.name,
+          runbookUrl: rule.runbookUrl,
+          summary: `${rule.title} (${rule.series} ${p.score.direction === 'down' ? 'below' : 'above'} baseline)`,
+        };
+        rs.signalId = id;
+        rs.arrivalWallMs = arrivalWallMs;
+        arrivals.set(id, arrivalWallMs);
+      } else {
+        const prev = rs.signalId ? state.getSignal(rs.signalId) : undefined;
+        if (!prev) return;
+        signal = { ...prev, lastScore: p.score.score, peakScore: Math.max(prev.peakScore, rs.episode.peakScore || p.score.score) };
+        if (transition === 'escalated') {
+          signal.severity = rs.episode.severity ?? prev.severity;
+          signal.escalatedAtMs = p.tsMs;
+          signal.escalatedAtWallMs = nowWall;
+          signal.expected = p.score.expected;
+          signal.observed = p.score.observed;
+          arrivals.set(signal.id, arrivalWallMs);
+        } else {
+          signal.state = 'resolved';
+          signal.resolvedAtMs = p.tsMs;
+          signal.resolvedAtWallMs = nowWall;
+          arrivals.set(signal.id, arrivalWallMs);
+        }
+      }
+      span.setAttribute('forewarn.signal', signal.id);
+      span.setAttribute('forewarn.severity', signal.severity);
+      span.setAttribute('forewarn.tier', tier.name);
+
+      const history = historyOf(signal.id, account.id);
+      const inCooldown =
+        transition === 'opened' && rs.lastResolvedMs !== undefined && p.tsMs - rs.lastResolvedMs < tier.policy.cooldownMs;
+      const decision = decide({
+        transition,
+        signal,
+        account,
+        tier,
+        rule,
+        routing: rules.routing,
+        templates: rules.templates,
+        history: { ...history, inCooldown },
+        eventMs: p.tsMs,
+        nowWallMs: nowWall,
+        dashboardUrl: `${options.publicUrl}/accounts/${encodeURIComponent(account.id)}`,
+      });
+      let queued = 0;
+      const final = signal;
+      state.transaction(() => {
+        state.saveSignal(final);
+        for (const d of decision.advisories) {
+          if (state.enqueueAdvisory({ ...d, status: 'pending', attempts: 0, nextAttemptAtWallMs: nowWall })) {
+            queued += 1;
+            metrics?.advisoriesQueued.inc({ kind: d.kind });
+          }
+        }
+        if (decision.ticket) {
+          const isNew = !history.ticket;
+          state.saveTicket(decision.ticket);
+          if (isNew) metrics?.ticketsOpened.inc({ priority: decision.ticket.priority, queue: decision.ticket.queue });
+        }
+      });
+      span.setAttribute('forewarn.advisories', decision.advisories.map((a) => a.kind).join(','));
+      if (decision.ticket) span.setAttribute('forewarn.ticket', `${decision.ticket.id} ${decision.ticket.priority} ${decision.ticket.queue}`);
+      if (decision.skipped.length > 0) span.setAttribute('forewarn.skipped', decision.skipped.join('; '));
+      if (metrics) {
+        metrics.signalTransitions.inc({ transition, tier: tier.name, domain: rule.domain });
+        if (transition === 'opened') metrics.signalsOpen.inc({ tier: tier.name, domain: rule.domain });
+        if (transition === 'resolved') metrics.signalsOpen.dec({ tier: signal.tier, domain: rule.domain });
+      }
+      if (transition === 'resolved') {
+        rs.lastResolvedMs = p.tsMs;
+        delete rs.signalId;
+      }
+      if (queued > 0) options.onEnqueued?.();
+    } finally {
+      span.end();
+    }
+  };
+
+  return {
+    onScored(p, arrivalWallMs) {
+      const rule = ruleByName.get(p.watch.id);
+      if (!rule) return;
+      const key = episodeKey(p.account, rule.name);
+      let rs = states.get(key);
+      if (!rs) {
+        rs = restored(state.loadCheckpoint(key)) ?? { episode: initialEpisode() };
+        states.set(key, rs);
+      }
+      const prevPhase = rs.episode.phase;
+      const step = stepEpisode(rs.episode, p.score.score, p.tsMs, rule);
+      if (step.state.phase !== 'normal' || prevPhase !== 'normal') dirty.add(key);
+      if (step.transition === 'resolved') {
+        // keep the closing episode's numbers for the record before the state resets
+        rs.episode = { ...rs.episode, peakScore: Math.max(rs.episode.peakScore, p.score.score) };
+        apply(p, rule, rs, 'resolved', arrivalWallMs);
+        rs.episode = step.state;
+        return;
+      }
+      rs.episode = step.state;
+      if (step.transition) apply(p, rule, rs, step.transition, arrivalWallMs);
+    },
+    arrivalOf(signalId) {
+      return arrivals.get(signalId);
+    },
+    tierOf,
+    dirtySnapshots() {
+      const out: Array<[string, Uint8Array]> = [];
+      for (const key of dirty) {
+        const rs = states.get(key);
+        if (rs) out.push([key, new TextEncoder().encode(JSON.stringify(rs))]);
+      }
+      dirty.clear();
+      return out;
+    },
+  };
+}

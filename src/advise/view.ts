@@ -1,0 +1,72 @@
+/**
+ * The view model that email templates are rendered with (pure). The variables here are the ones
+ * `TEMPLATE_VARIABLES` in config/schema.ts allows templates to use.
+ */
+import type { TemplateView } from '../config/schema.ts';
+import type { RuleSpec } from '../config/types.ts';
+import type { AccountRecord, Signal } from '../domain/types.ts';
+
+export interface ViewInput {
+  account: AccountRecord;
+  tier: string;
+  signal: Signal;
+  rule: RuleSpec;
+  decidedAtMs: number;
+  dashboardUrl: string;
+}
+
+/** Formats a number for people: few significant digits, no exponent for ordinary values. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 1) return x.toFixed(2).replace(/\.?0+$/, '');
+  if (a === 0) return '0';
+  return x.toPrecision(2);
+}
+
+/** (observed - expected) relative to expected, in percent, signed; '' when expected is ~0. */
+export function deviationPct(expected: number, observed: number): string {
+  if (!Number.isFinite(expected) || Math.abs(expected) < 1e-12) return '';
+  const pct = ((observed - expected) / Math.abs(expected)) * 100;
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
+}
+
+function iso(ms: number | undefined): string {
+  return ms === undefined ? '' : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+/** Builds the template view for a signal on an account. */
+export function templateView(input: ViewInput): TemplateView {
+  const { account, signal, rule } = input;
+  return {
+    account: { id: account.id, name: account.name, region: account.region ?? '' },
+    tier: input.tier,
+    signal: {
+      id: signal.id,
+      title: rule.title,
+      summary: signal.summary,
+      metric: signal.metric,
+      severity: signal.severity,
+      direction: signal.direction,
+      onset: iso(signal.onsetMs),
+      expected: formatNumber(signal.expected),
+      observed: formatNumber(signal.observed),
+      deviation_pct: deviationPct(signal.expected, signal.observed),
+      score: signal.peakScore.toFixed(2),
+      domain: signal.domain,
+    },
+    rule: {
+      name: rule.name,
+      component: rule.component,
+      runbook_url: rule.runbookUrl,
+      guidance: rule.guidance,
+      next_step: rule.nextStep,
+    },
+    csm: account.csm ? { name: account.csm.name, email: account.csm.email } : { name: '', email: '' },
+    decided_at: iso(input.decidedAtMs),
+    resolved_at: iso(signal.resolvedAtMs),
+    dashboard_url: input.dashboardUrl,
+  };
+}

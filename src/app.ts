@@ -1,0 +1,256 @@
+/**
+ * The composition root: builds every stage from configuration in one straight line and shuts
+ * them down in reverse order. Everything with a side effect is passed in or created here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Hono } from 'hono';
+import type { ServerConfig } from './config/server-config.ts';
+import type { RulesBundle, TierSpec } from './config/types.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import type { AccountRecord } from './domain/types.ts';
+import { createAdvisor, type Advisor } from './advise/advisor.ts';
+import { stableId } from './advise/policy.ts';
+import { sweepSlos } from './advise/slo.ts';
+import { detectorFactoryFor } from './detect/combined.ts';
+import { createScorer, type Scorer, type Watch } from './detect/scorer.ts';
+import { createIngestService, type IngestService } from './ingest/ingest-service.ts';
+import { createApi } from './api/routes.ts';
+import { createEmlFileNotifier } from './notify/email/eml-files.ts';
+import { createSmtpNotifier } from './notify/email/smtp.ts';
+import type { Notifier } from './notify/notifier.ts';
+import { createOutbox, type Outbox } from './notify/outbox.ts';
+import { createEmbeddedStore } from './store/embedded/embedded-store.ts';
+import { createSqliteStateStore } from './store/sqlite/sqlite-state-store.ts';
+import type { StateStore } from './store/state-store.ts';
+import type { TimeSeriesStore } from './store/time-series-store.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+
+export interface ForewarnOptions {
+  config: ServerConfig;
+  rules: RulesBundle;
+  clock?: Clock;
+  metrics?: Metrics;
+  /** overrides the notifier chosen from config (tests) */
+  notifier?: Notifier;
+  /** overrides the stores chosen from config (tests) */
+  state?: StateStore;
+  store?: TimeSeriesStore;
+}
+
+export interface Forewarn {
+  app: Hono<any>;
+  config: ServerConfig;
+  rules: RulesBundle;
+  state: StateStore;
+  store: TimeSeriesStore;
+  scorer: Scorer;
+  advisor: Advisor;
+  ingest: IngestService;
+  outbox: Outbox;
+  notifier: Notifier;
+  metrics: Metrics;
+  /** writes detector and episode state so a restart continues where this one stopped */
+  checkpoint(): void;
+  /** checks ticket SLOs and queues escalation emails; returns the number of breaches found */
+  sweepTickets(): number;
+  /** starts the background loops (outbox, checkpoints, retention, SLO sweep) */
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** The detector watches of the rules: one per rule. */
+export function watchesOf(rules: RulesBundle): Watch[] {
+  return rules.rules.rules.map((r) => {
+    const w: Watch = { id: r.name, series: r.series, factory: detectorFactoryFor(r.detector, r.direction), ruled: true };
+    if (r.metric !== undefined) w.metric = r.metric;
+    if (r.ratio) w.ratio = r.ratio;
+    if (r.minValue !== undefined) w.minValue = r.minValue;
+    return w;
+  });
+}
+
+/** Seeds the accounts of rules/accounts.yaml that do not exist yet. */
+function seedAccounts(rules: RulesBundle, state: StateStore, nowMs: number): void {
+  state.transaction(() => {
+    for (const s of rules.accounts) {
+      if (state.getAccount(s.id)) continue;
+      const a: AccountRecord = {
+        id: s.id,
+        name: s.name,
+        attributes: {
+          contractValueUsd: s.contractValueUsd,
+          monthlyUsage: s.monthlyUsage,
+          criticality: s.criticality,
+          strategic: s.strategic,
+          businessCritical: s.businessCritical,
+        },
+        technicalContacts: s.technicalContacts,
+        businessContacts: s.businessContacts,
+        unclassified: false,
+        createdAtMs: nowMs,
+        updatedAtMs: nowMs,
+      };
+      if (s.tier !== undefined) a.tierOverride = s.tier;
+      if (s.csm) a.csm = s.csm;
+      if (s.region !== undefined) a.region = s.region;
+      state.upsertAccount(a);
+    }
+  });
+}
+
+/** Builds a Forewarn instance from validated configuration. */
+export async function createForewarn(options: ForewarnOptions): Promise<Forewarn> {
+  const { config, rules } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? createMetrics();
+  if (!options.state || !options.store) fs.mkdirSync(config.dataDir, { recursive: true });
+
+  const state = options.state ?? createSqliteStateStore({ path: path.join(config.dataDir, 'state.db') });
+  const store =
+    options.store ??
+    createEmbeddedStore({ path: path.join(config.dataDir, 'timeseries.db'), synchronous: config.sqliteSync, retentionMs: config.retentionMs });
+  seedAccounts(rules, state, clock.nowMs());
+
+  const notifier =
+    options.notifier ??
+    (config.smtpUrl
+      ? createSmtpNotifier({ url: config.smtpUrl, from: config.mailFrom })
+      : createEmlFileNotifier({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom }));
+
+  let advisor: Advisor | undefined;
+  const outbox = createOutbox({
+    store: state,
+    notifier,
+    clock,
+    metrics,
+    from: config.mailFrom,
+    onSent: (a, handedOffAtWallMs) => {
+      const arrival = advisor?.arrivalOf(a.signalId);
+      if (arrival !== undefined) metrics.pointToHandoff.observe(Math.max(0, handedOffAtWallMs - arrival) / 1000);
+    },
+  });
+
+  const scorer = createScorer({
+    watches: watchesOf(rules),
+    defaultFactory: detectorFactoryFor('combined', 'both'),
+    loadSnapshot: (key) => state.loadCheckpoint(key),
+  });
+  advisor = createAdvisor({ rules, state, clock, metrics, publicUrl: config.publicUrl, onEnqueued: () => outbox.kick() });
+  const ingest = await createIngestService({
+    store,
+    state,
+    scorer,
+    advisor,
+    clock,
+    metrics,
+    maxFutureMs: config.maxFutureMs,
+    maxSeriesPerAccount: config.maxSeriesPerAccount,
+    strictAccounts: config.strictAccounts,
+  });
+  const app = createApi({
+    config,
+    rules,
+    state,
+    store,
+    ingest,
+    scorer,
+    advisor,
+    clock,
+    metrics,
+    health: () => ({ series: scorer.stats().series, store: 'embedded', notifier: notifier.name }),
+  });
+
+  const tiers = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));
+  let lastSweep = clock.nowMs();
+  const sweepTickets = (): number => {
+    const now = clock.nowMs();
+    const open = [...state.listTickets({ state: 'open', limit: 100_000 }), ...state.listTickets({ state: 'acknowledged', limit: 100_000 })];
+    const { breaches, escalations } = sweepSlos(open, tiers, lastSweep, now);
+    lastSweep = now;
+    for (const b of breaches) metrics.ticketSloBreaches.inc({ tier: b.ticket.tier, clock: b.clock });
+    if (escalations.length > 0) {
+      state.transaction(() => {
+        for (const e of escalations) {
+          const t = state.getTicket(e.ticket.id);
+          if (!t || t.escalationLevel >= e.level) continue;
+          state.saveTicket({ ...t, escalationLevel: e.level });
+          const dedupKey = `${t.id}:escalation:${e.level}`;
+          const text = [
+            `Ticket ${t.id} (${t.priority}, queue ${t.queue}) for account ${t.account} (${t.tier}) is not acknowledged.`,
+            `Acknowledgement was due at ${new Date(t.ackDueWallMs).toISOString()}; this is escalation step ${e.level}.`,
+            '',
+            t.title,
+            t.description,
+          ].join('\n');
+          state.enqueueAdvisory({
+            id: stableId('adv', dedupKey),
+            dedupKey,
+            signalId: t.signalId,
+            account: t.account,
+            kind: 'ticket_escalation',
+            severity: t.severity,
+            tier: t.tier,
+            to: [e.notify],
+            subject: `[Forewarn] ${t.priority} ticket overdue: ${t.title}`,
+            text,
+            html: `<pre style="font-family:monospace">${text.replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[ch]!)}</pre>`,
+            decidedAtMs: t.createdAtMs,
+            decidedAtWallMs: now,
+            status: 'pending',
+            attempts: 0,
+            nextAttemptAtWallMs: now,
+          });
+        }
+      });
+      outbox.kick();
+    }
+    return breaches.length;
+  };
+
+  const checkpoint = () => {
+    const entries = [...scorer.dirtySnapshots(), ...advisor!.dirtySnapshots()];
+    if (entries.length === 0) return;
+    state.transaction(() => {
+      for (const [k, v] of entries) state.saveCheckpoint(k, v);
+    });
+  };
+
+  const timers: NodeJS.Timeout[] = [];
+  let closed = false;
+  return {
+    app,
+    config,
+    rules,
+    state,
+    store,
+    scorer,
+    advisor,
+    ingest,
+    outbox,
+    notifier,
+    metrics,
+    checkpoint,
+    sweepTickets,
+    start() {
+      outbox.start(1000);
+      timers.push(setInterval(checkpoint, 10_000).unref());
+      timers.push(setInterval(sweepTickets, 30_000).unref());
+      timers.push(
+        setInterval(() => {
+          store.deleteBefore(clock.nowMs() - config.retentionMs).catch((err: unknown) => console.error('forewarn: retention failed:', err));
+        }, 3_600_000).unref(),
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      await outbox.stop();
+      checkpoint();
+      await notifier.close();
+      await store.close();
+      state.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The scoring stage: routes every point to the detectors of the series it belongs to (a rule's
+ * metric, either side of a rule's ratio, or, for metrics no rule watches, a default detector that
+ * only feeds the health score), joins ratio numerators and denominators by timestamp, and keeps
+ * each series' latest score for the health score. No I/O: checkpoints go in and out as bytes.
+ */
+import type { AnomalyScore, Direction, Point } from '../domain/types.ts';
+import type { DetectorFactory, SeriesDetector } from './detector.ts';
+
+/** One watched series shape: what a rule (or the default) scores. */
+export interface Watch {
+  /** rule name, or `metric:<name>` for the default watch of an unwatched metric */
+  id: string;
+  /** display name of the series: metric or `numerator/denominator` */
+  series: string;
+  metric?: string;
+  ratio?: { numerator: string; denominator: string; minDenominator: number };
+  /** points with observed values below this are not scored */
+  minValue?: number;
+  factory: DetectorFactory;
+  /** true when a rule acts on this watch (false: health only) */
+  ruled: boolean;
+}
+
+/** A point scored by one watch. */
+export interface ScoredPoint {
+  account: string;
+  watch: Watch;
+  tsMs: number;
+  value: number;
+  score: AnomalyScore;
+}
+
+/** The latest state of one series of an account, for the health score. */
+export interface SeriesHealth {
+  series: string;
+  ruled: boolean;
+  score: number;
+  direction: Direction;
+  expected: number;
+  observed: number;
+  lastMs: number;
+  /** event time since which the series is anomalous (score >= 0.5), if it is */
+  anomalousSinceMs?: number;
+}
+
+interface Entry {
+  watch: Watch;
+  detector: SeriesDetector | undefined;
+  lastMs: number;
+  health: SeriesHealth;
+  dirty: boolean;
+  // ratio join: latest numerator / denominator seen
+  numMs: number;
+  numValue: number;
+  denMs: number;
+  denValue: number;
+}
+
+export interface ScorerOptions {
+  watches: readonly Watch[];
+  /** detector for metrics that no rule watches */
+  defaultFactory: DetectorFactory;
+  /** restores a series' checkpoint (bytes from `dirtySnapshots`) */
+  loadSnapshot?: (key: string) => Uint8Array | undefined;
+  /** a score at or above this marks a series anomalous in the health view */
+  anomalousAt?: number;
+}
+
+export interface ScoreStats {
+  scored: number;
+  /** points older than their series' last scored point (stored, not scored) */
+  late: number;
+}
+
+export interface Scorer {
+  /** scores points in order; calls `onScored` for each score produced */
+  score(points: readonly Point[], onScored: (p: ScoredPoint) => void): ScoreStats;
+  /** latest per-series state of an account */
+  health(account: string): SeriesHealth[];
+  /** snapshots of series changed since the last call, as [key, bytes] */
+  dirtySnapshots(): Array<[string, Uint8Array]>;
+  /** number of active series and the bytes their detectors hold */
+  stats(): { series: number; stateBytes: number };
+}
+
+/** The checkpoint key of one account x watch. */
+export function seriesKey(account: string, watchId: string): string {
+  return `det\u0000${account}\u0000${watchId}`;
+}
+
+/** Creates the scoring stage. */
+export function createScorer(options: ScorerOptions): Scorer {
+  const anomalousAt = options.anomalousAt ?? 0.5;
+  // metric -> watches that read it (as metric, numerator or denominator)
+  const byMetric = new Map<string, Watch[]>();
+  const add = (m: string, w: Watch) => {
+    const list = byMetric.get(m);
+    if (list) list.push(w);
+    else byMetric.set(m, [w]);
+  };
+  for (const w of options.watches) {
+    if (w.metric !== undefined) add(w.metric, w);
+    if (w.ratio) {
+      add(w.ratio.numerator, w);
+      if (w.ratio.denominator !== w.ratio.numerator) add(w.ratio.denominator, w);
+    }
+  }
+  const defaults = new Map<string, Watch>();
+  const defaultWatch = (metric: string): Watch => {
+    let w = defaults.get(metric);
+    if (!w) {
+      w = { id: `metric:${metric}`, series: metric, metric, factory: options.defaultFactory, ruled: false };
+      defaults.set(metric, w);
+    }
+    return w;
+  };
+
+  const accounts = new Map<string, Map<string, Entry>>();
+  const entryFor = (account: string, watch: Watch): Entry => {
+    let m = accounts.get(account);
+    if (!m) {
+      m = new Map();
+      accounts.set(account, m);
+    }
+    let e = m.get(watch.id);
+    if (!e) {
+      e = {
+        watch,
+        detector: undefined,
+        lastMs: -Infinity,
+        health: { series: watch.series, ruled: watch.ruled, score: 0, direction: 'none', expected: NaN, observed: NaN, lastMs: 0 },
+        dirty: false,
+        numMs: NaN,
+        numValue: NaN,
+        denMs: NaN,
+        denValue: NaN,
+      };
+      m.set(watch.id, e);
+    }
+    return e;
+  };
+
+  const detectorOf = (account: string, e: Entry): SeriesDetector => {
+    if (!e.detector) {
+      const snap = options.loadSnapshot?.(seriesKey(account, e.watch.id));
+      try {
+        e.detector = e.watch.factory.create(snap);
+      } catch {
+        // a checkpoint from an incompatible version: start the series afresh
+        e.detector = e.watch.factory.create();
+      }
+    }
+    return e.detector;
+  };
+
+  const stats: ScoreStats = { scored: 0, late: 0 };
+
+  const feed = (account: string, e: Entry, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
+    if (tsMs < e.lastMs) {
+      stats.late += 1;
+      return;
+    }
+    if (e.watch.minValue !== undefined && value < e.watch.minValue) return;
+    const det = detectorOf(account, e);
+    const score = det.update(tsMs, value);
+    e.lastMs = tsMs;
+    e.dirty = true;
+    const h = e.health;
+    h.score = score.score;
+    h.direction = score.direction;
+    h.expected = score.expected;
+    h.observed = score.observed;
+    h.lastMs = tsMs;
+    if (score.score >= anomalousAt) {
+      if (h.anomalousSinceMs === undefined) h.anomalousSinceMs = tsMs;
+    } else if (h.anomalousSinceMs !== undefined) {
+      delete h.anomalousSinceMs;
+    }
+    stats.scored += 1;
+    onScored({ account, watch: e.watch, tsMs, value, score });
+  };
+
+  return {
+    score(points, onScored) {
+      stats.scored = 0;
+      stats.late = 0;
+      for (const p of points) {
+        const watches = byMetric.get(p.metric);
+        if (!watches) {
+          feed(p.account, entryFor(p.account, defaultWatch(p.metric)), p.tsMs, p.value, onScored);
+          continue;
+        }
+        for (const w of watches) {
+          const e = entryFor(p.account, w);
+          if (w.metric === p.metric) feed(p.account, e, p.tsMs, p.value, onScored);
+          if (w.ratio) {
+            if (w.ratio.numerator === p.metric) {
+              e.numMs = p.tsMs;
+              e.numValue = p.value;
+            }
+            if (w.ratio.denominator === p.metric) {
+              e.denMs = p.tsMs;
+              e.denValue = p.value;
+            }
+            if (e.numMs === e.denMs && e.numMs === p.tsMs) {
+              const den = e.denValue;
+              const num = e.numValue;
+              e.numMs = NaN;
+              e.denMs = NaN;
+              if (den >= w.ratio.minDenominator && den > 0) feed(p.account, e, p.tsMs, num / den, onScored);
+            }
+          }
+        }
+      }
+      return { ...stats };
+    },
+    health(account) {
+      const m = accounts.get(account);
+      if (!m) return [];
+      return [...m.values()].filter((e) => e.detector !== undefined).map((e) => ({ ...e.health }));
+    },
+    dirtySnapshots() {
+      const out: Array<[string, Uint8Array]> = [];
+      for (const [account, m] of accounts) {
+        for (const e of m.values()) {
+          if (e.dirty && e.detector) {
+            out.push([seriesKey(account, e.watch.id), e.detector.snapshot()]);
+            e.dirty = false;
+          }
+        }
+      }
+      return out;
+    },
+    stats() {
+      let series = 0;
+      let stateBytes = 0;
+      for (const m of accounts.values()) {
+        for (const e of m.values()) {
+          if (e.detector) {
+            series += 1;
+            stateBytes += e.detector.stateBytes;
+          }
+        }
+      }
+      return { series, stateBytes };
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The ingest service: takes parsed points from any source (line protocol, JSON, replay, pull),
+ * applies the admission checks (timestamp not too far in the future, series limit per account,
+ * unknown accounts in strict mode), registers first-seen accounts as unclassified, stores the
+ * admitted points durably, then scores them and lets the advisor act. Rejections are values,
+ * counted by reason; one bad point never takes the good points of its batch down with it.
+ */
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Clock } from '../domain/clock.ts';
+import type { AccountRecord, Point } from '../domain/types.ts';
+import type { Advisor } from '../advise/advisor.ts';
+import type { Scorer } from '../detect/scorer.ts';
+import type { StateStore } from '../store/state-store.ts';
+import type { TimeSeriesStore } from '../store/time-series-store.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+const tracer = trace.getTracer('forewarn');
+
+/** Why a point was not admitted. */
+export type RejectCode =
+  | 'syntax'
+  | 'missing_account'
+  | 'non_finite'
+  | 'bad_timestamp'
+  | 'future_timestamp'
+  | 'series_limit'
+  | 'unknown_account'
+  | 'invalid';
+
+export interface Rejection {
+  /** 1-based line (line protocol) or item (JSON) number */
+  line: number;
+  code: RejectCode | string;
+  reason: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: Rejection[];
+  newAccounts: string[];
+}
+
+export interface IngestServiceOptions {
+  store: TimeSeriesStore;
+  state: StateStore;
+  scorer: Scorer;
+  advisor: Advisor;
+  clock: Clock;
+  metrics?: Metrics;
+  /** points more than this ahead of the wall clock are rejected (default 10 minutes) */
+  maxFutureMs?: number;
+  /** distinct metrics one account may have (default 1000) */
+  maxSeriesPerAccount?: number;
+  /** reject telemetry of accounts nobody registered instead of registering them as unclassified */
+  strictAccounts?: boolean;
+}
+
+export interface IngestService {
+  /**
+   * Admits, stores, scores. `lines[i]` is the source line of `points[i]` (for error reports).
+   * Resolves once admitted points are durably stored and scored.
+   */
+  ingest(points: readonly Point[], source: string, lines?: ArrayLike<number>): Promise<IngestResult>;
+  /** registers an account id as known (e.g. after PUT /api/accounts/:id) */
+  knowAccount(id: string): void;
+}
+
+/** Creates the ingest service; `knownSeries` seeds the per-account series sets (from the store). */
+export async function createIngestService(options: IngestServiceOptions): Promise<IngestService> {
+  const { store, state, scorer, advisor, clock, metrics } = options;
+  const maxFutureMs = options.maxFutureMs ?? 10 * 60_000;
+  const maxSeries = options.maxSeriesPerAccount ?? 1000;
+  const strict = options.strictAccounts ?? false;
+
+  const knownAccounts = new Set(state.listAccounts().map((a) => a.id));
+  const series = new Map<string, Set<string>>();
+  for (const s of await store.listSeries()) {
+    let set = series.get(s.account);
+    if (!set) series.set(s.account, (set = new Set()));
+    set.add(s.metric);
+  }
+
+  const placeholder = (id: string, nowMs: number): AccountRecord => ({
+    id,
+    name: id,
+    attributes: { contractValueUsd: 0, monthlyUsage: 0, criticality: 'low', strategic: false, businessCritical: false },
+    technicalContacts: [],
+    businessContacts: [],
+    unclassified: true,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+  });
+
+  // batches are admitted, stored and scored one after another so each series sees its points in order
+  let tail: Promise<unknown> = Promise.resolve();
+
+  return {
+    knowAccount(id) {
+      knownAccounts.add(id);
+    },
+    ingest(points, source, lines) {
+      const run = tail.then(() => ingestNow(points, source, lines));
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  };
+
+  async function ingestNow(points: readonly Point[], source: string, lines?: ArrayLike<number>): Promise<IngestResult> {
+    {
+      const span = tracer.startSpan('forewarn.ingest.batch', { attributes: { 'forewarn.source': source, 'forewarn.points': points.length } });
+      try {
+        const arrival = clock.nowMs();
+        const rejected: Rejection[] = [];
+        const newAccounts: string[] = [];
+        const lineOf = (i: number) => (lines ? (lines[i] ?? i + 1) : i + 1);
+        const horizon = arrival + maxFutureMs;
+        let admitted: Point[] | undefined; // allocated only when something is rejected
+        // series added by this batch, so a rejected batch does not consume the limit
+        for (let i = 0; i < points.length; i++) {
+          const p = points[i]!;
+          let code: RejectCode | undefined;
+          let reason = '';
+          if (p.tsMs > horizon) {
+            code = 'future_timestamp';
+            reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
+          } else if (!knownAccounts.has(p.account)) {
+            if (strict) {
+              code = 'unknown_account';
+              reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
+            } else {
+              knownAccounts.add(p.account);
+              newAccounts.push(p.account);
+            }
+          }
+          if (code === undefined) {
+            let set = series.get(p.account);
+            if (!set) series.set(p.account, (set = new Set()));
+            if (!set.has(p.metric)) {
+              if (set.size >= maxSeries) {
+                code = 'series_limit';
+                reason = `account "${p.account}" already has ${maxSeries} series; metric "${p.metric}" not accepted`;
+              } else set.add(p.metric);
+            }
+          }
+          if (code !== undefined) {
+            if (!admitted) admitted = points.slice(0, i);
+            rejected.push({ line: lineOf(i), code, reason });
+            metrics?.pointsRejected.inc({ reason: code });
+          } else if (admitted) admitted.push(p);
+        }
+        const ok = admitted ?? points;
+        if (newAccounts.length > 0) {
+          state.transaction(() => {
+            for (const id of newAccounts) state.ensureAccount(placeholder(id, arrival));
+          });
+        }
+        if (ok.length > 0) {
+          await store.write(ok);
+          metrics?.ingestPoints.inc({ source }, ok.length);
+          const stats = scorer.score(ok, (sp) => {
+            if (sp.watch.ruled) advisor.onScored(sp, arrival);
+          });
+          metrics?.detectorPoints.inc(stats.scored);
+        }
+        span.setAttribute('forewarn.accepted', ok.length);
+        span.setAttribute('forewarn.rejected', rejected.length);
+        return { accepted: ok.length, rejected, newAccounts };
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    }
+  }
+}
