@@ -58,7 +58,7 @@ function progress(done: number, total: number, started: number, points: number):
   const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.');
   const secs = (performance.now() - started) / 1000;
   const rate = secs > 0 ? Math.round(points / secs) : 0;
-  process.stderr.write(`\r  replaying [${bar}] ${(f * 100).toFixed(0).padStart(3)}%  ${points.toLocaleString('en-US')} points  ${rate.toLocaleString('en-US')} points/s `);
+  process.stderr.write(`${process.stderr.isTTY ? '\r' : '\n'}  replaying [${bar}] ${(f * 100).toFixed(0).padStart(3)}%  ${points.toLocaleString('en-US')} points  ${rate.toLocaleString('en-US')} points/s `);
 }
 
 /** Runs the demo and returns the report (also printed unless `print` is false). */
@@ -116,7 +116,9 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
       const res = await fetch(`${base}/api/v2/write?precision=s`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
       if (res.status !== 204) throw new Error(`write at tick ${tick} failed: ${res.status} ${await res.text()}`);
       points += (last - tick) * fleet.accounts.length * 6;
-      if (print && (tick / ticksPerRequest) % 8 === 0) progress(last, fleet.ticks, started, points);
+      // a live bar on a terminal; a line per quarter when the output goes to a file or CI log
+      const every = process.stderr.isTTY ? 8 : Math.max(1, Math.ceil(fleet.ticks / ticksPerRequest / 4));
+      if (print && (tick / ticksPerRequest) % every === 0) progress(last, fleet.ticks, started, points);
     }
     if (print) {
       progress(fleet.ticks, fleet.ticks, started, points);
@@ -268,7 +270,7 @@ function printReport(r: DemoReport): void {
   out();
   out(`Emails (.eml files, open with any mail client): ${r.emlDir}`);
   out(`Database (SQLite: state.db for accounts/signals/outbox/tickets, timeseries.db for telemetry): ${r.dataDir}`);
-  out('Browse the same data through the API: `npm start` with FOREWARN_DATA_DIR=' + path.relative(process.cwd(), r.dataDir) + ', then GET /api/signals, /api/advisories, /api/tickets.');
+  out(`Browse the same data through the API: FOREWARN_DATA_DIR=${r.dataDir} npm start, then GET /api/signals, /api/advisories, /api/tickets.`);
 }
 
 /** CLI entry: runs the demo and returns the exit code. */

@@ -12,8 +12,8 @@ import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
 import { DRIFT_CORE_BYTES, DriftCore, driftFactory, driftOnSeasonal, resolveDriftOptions } from './drift.ts';
 import type { DriftOptions, ResolvedDriftOptions } from './drift.ts';
-import { createSeasonalBaseline, directionOf, emptyScore, seasonalFactory } from './seasonal-baseline.ts';
-import type { SeasonalBaseline, SeasonalBaselineOptions } from './seasonal-baseline.ts';
+import { RESULT_OBJECT_BYTES, createSeasonalBaseline, directionOf, emptyScore, resolveSeasonalOptions, seasonalFactory } from './seasonal-baseline.ts';
+import type { ResolvedSeasonalOptions, SeasonalBaseline, SeasonalBaselineOptions } from './seasonal-baseline.ts';
 import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
 
 /** Options of the seasonal part, without those the combined detector sets itself. */
@@ -42,37 +42,29 @@ export interface CombinedDetector extends SeriesDetector {
 
 const SNAPSHOT_VERSION = 1;
 /**
- * Heap of the combined wrapper object, its drift core and scratch result on top of the state
- * bytes of both parts, measured with `detect.bench.ts` on Node 20.
+ * Heap of the combined wrapper, its drift core (objects and boxed double fields) and scratch
+ * result on top of the state bytes of both parts (Node 20, 64-bit; calibrated with
+ * `detect.bench.ts`).
  */
-export const COMBINED_OBJECT_OVERHEAD_BYTES = 300;
+export const COMBINED_OBJECT_OVERHEAD_BYTES = 450;
 
 /** Resolved once per factory and shared by every detector it creates. */
 interface ResolvedCombined {
+  /** the seasonal part, with the rule's direction (it scores) */
+  readonly seasonal: ResolvedSeasonalOptions;
+  /** the drift part, fed by the seasonal part (its own `seasonal` field is unused) */
   readonly drift: ResolvedDriftOptions;
   readonly reuseResult: boolean;
 }
 
 function resolveCombined(options: CombinedOptions): ResolvedCombined {
   const direction = options.direction ?? 'both';
-  // the drift options carry the seasonal part's options, with the rule's direction
-  const drift = resolveDriftOptions({ ...options.drift, direction, deseasonalize: false, seasonal: options.seasonal ?? {} });
-  const seasonal = { ...options.seasonal, direction, reuseResult: true };
-  // the seasonal part scores too, so it needs the direction; resolve a copy with it
   return Object.freeze({
-    drift: Object.freeze({ ...drift, seasonal: resolveSeasonalForCombined(seasonal) }),
+    seasonal: resolveSeasonalOptions({ ...options.seasonal, direction, reuseResult: true }),
+    drift: resolveDriftOptions({ ...options.drift, direction, deseasonalize: false }),
     reuseResult: options.reuseResult ?? false,
   });
 }
-
-function resolveSeasonalForCombined(options: SeasonalBaselineOptions): ResolvedDriftOptions['seasonal'] {
-  // createSeasonalBaseline accepts resolved options; resolving here validates once per factory
-  return createSeasonalBaseline(options) && resolveOnce(options);
-}
-
-const resolveOnce = (options: SeasonalBaselineOptions): ResolvedDriftOptions['seasonal'] =>
-  // imported lazily to keep the import list short; see seasonal-baseline.ts
-  resolveSeasonal(options);
 
 class CombinedDetectorImpl implements CombinedDetector {
   private readonly seasonal: SeasonalBaseline;
@@ -92,11 +84,13 @@ class CombinedDetectorImpl implements CombinedDetector {
       this.drift.read(reader);
       reader.end();
     }
-    this.seasonal = createSeasonalBaseline(r.drift.seasonal, seasonalBytes);
+    this.seasonal = createSeasonalBaseline(r.seasonal, seasonalBytes);
   }
 
   get stateBytes(): number {
-    return this.seasonal.stateBytes + DRIFT_CORE_BYTES + COMBINED_OBJECT_OVERHEAD_BYTES;
+    return (
+      this.seasonal.stateBytes + DRIFT_CORE_BYTES + COMBINED_OBJECT_OVERHEAD_BYTES + (this.r.reuseResult ? RESULT_OBJECT_BYTES : 0)
+    );
   }
 
   update(tsMs: number, value: number): AnomalyScore {

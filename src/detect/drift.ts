@@ -25,6 +25,11 @@
  * absorbs a creep. With `deseasonalize: false` the raw value is used (for series without daily
  * cycles: cheaper, 56 bytes of state).
  *
+ * New normal: in raw mode a lasting change becomes normal as B absorbs it (`baselineTauMs`, three
+ * days). Deseasonalised, the seasonal profile learns it too (its memory is about four visits of
+ * each hour, and a weekend hour is only visited at weekends), so a lasting +50% is reported as a
+ * drift for up to about five days; B, moving slowly, adds no alarm in the other direction after.
+ *
  * Robustness: F and B are updated with Huber-clipped steps, so isolated spikes barely move them;
  * the spread update clips |y - B| and pauses while |d| is above zFloor (a drift must not teach the
  * detector that drifting is typical; B still absorbs it over `baselineTauMs`). Warm-up: the score is 0 until the drift has seen `warmupMs` of
@@ -40,6 +45,7 @@ import {
   INTERVAL_GAIN,
   MAD_TO_SIGMA,
   MAX_STEP_MS,
+  RESULT_OBJECT_BYTES,
   createSeasonalBaseline,
   directionAllows,
   directionOf,
@@ -136,31 +142,34 @@ export function resolveDriftOptions(options: DriftOptions): ResolvedDriftOptions
   return Object.freeze(o) as ResolvedDriftOptions;
 }
 
-// indexes into the drift state
-const FAST = 0;
-const BASE = 1;
-const SPREAD = 2;
-const FIRST_TS = 3;
-const LAST_TS = 4;
-const POINTS = 5;
-const DT_TYPICAL = 6;
+/** float64 scalars of the drift state (plain fields: a small Float64Array costs V8 four times its data) */
 const STATE_COUNT = 7;
 
 /** Bytes of the drift core's state. */
 export const DRIFT_CORE_BYTES = STATE_COUNT * 8;
 /**
- * Heap of a drift core's objects (the core and its float64 array) on top of its state bytes, and
- * of a drift detector wrapper; measured with `detect.bench.ts` on Node 20.
+ * Heap of a drift core and a drift detector wrapper (objects and boxed double fields) on top of
+ * the state bytes (Node 20, 64-bit; calibrated with `detect.bench.ts`).
  */
-export const DRIFT_OBJECT_OVERHEAD_BYTES = 200;
+export const DRIFT_OBJECT_OVERHEAD_BYTES = 270;
 
 /**
  * The drift statistic on an arbitrary input y (raw value, or a standardised seasonal residual).
  * Exported for the combined detector; most callers want {@link createDriftDetector}.
  */
 export class DriftCore {
-  /** F, B, spread, first/last timestamp, points, typical interval */
-  readonly state = new Float64Array(STATE_COUNT);
+  // the state, written to snapshots in this order
+  /** F: the recent level */
+  private fast = 0;
+  /** B: the slow baseline */
+  private base = 0;
+  /** typical |y - B| (x 1.2533) */
+  private spread = 0;
+  private firstTs = 0;
+  private lastTs = 0;
+  private points = 0;
+  private dtTypical = DEFAULT_INTERVAL_MS;
+
   /** signed d of the last step */
   lastDeviation = 0;
   /** score of the last step, direction option applied */
@@ -168,13 +177,11 @@ export class DriftCore {
   /** the slow baseline B before the last step (what the last point was compared with) */
   lastBaseline = 0;
 
-  constructor(private readonly o: ResolvedDriftOptions) {
-    this.state[DT_TYPICAL] = DEFAULT_INTERVAL_MS;
-  }
+  constructor(private readonly o: ResolvedDriftOptions) {}
 
   /** the slow baseline B now */
   get baseline(): number {
-    return this.state[BASE] as number;
+    return this.base;
   }
 
   /**
@@ -182,38 +189,37 @@ export class DriftCore {
    * Sets lastScore, lastDeviation and lastBaseline. y and tsMs must be finite (callers filter).
    */
   step(tsMs: number, y: number, floor: number): void {
-    const s = this.state;
     const o = this.o;
-    const points = s[POINTS] as number;
+    const points = this.points;
     let dtMs: number;
     if (points === 0) {
-      s[FIRST_TS] = tsMs;
-      s[LAST_TS] = tsMs;
-      s[FAST] = y;
-      s[BASE] = y;
-      dtMs = s[DT_TYPICAL] as number;
+      this.firstTs = tsMs;
+      this.lastTs = tsMs;
+      this.fast = y;
+      this.base = y;
+      dtMs = this.dtTypical;
     } else {
-      const gap = tsMs - (s[LAST_TS] as number);
+      const gap = tsMs - this.lastTs;
       if (gap > 0) {
         dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
-        const typical = s[DT_TYPICAL] as number;
-        s[DT_TYPICAL] = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
-        s[LAST_TS] = tsMs;
+        const typical = this.dtTypical;
+        this.dtTypical = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
+        this.lastTs = tsMs;
       } else {
-        dtMs = s[DT_TYPICAL] as number;
+        dtMs = this.dtTypical;
       }
     }
     const n = points + 1;
-    s[POINTS] = n;
-    const warm = n >= o.warmupPoints && (s[LAST_TS] as number) - (s[FIRST_TS] as number) >= o.warmupMs;
+    this.points = n;
+    const warm = n >= o.warmupPoints && this.lastTs - this.firstTs >= o.warmupMs;
 
-    let spread = s[SPREAD] as number;
+    let spread = this.spread;
     if (spread < floor) spread = floor;
     if (spread < ABS_SCALE_EPSILON) spread = ABS_SCALE_EPSILON;
 
     // F learns first: "the last hour" must include this point
-    const fast = s[FAST] as number;
-    const base = s[BASE] as number;
+    const fast = this.fast;
+    const base = this.base;
     let fastStep = y - fast;
     let baseStep = y - base;
     let absDev = baseStep < 0 ? -baseStep : baseStep;
@@ -232,15 +238,14 @@ export class DriftCore {
     let baseGain = stepGain(dtMs / o.baselineTauMs);
     if (baseGain * n < 1) baseGain = 1 / n;
     const newFast = fast + fastGain * fastStep;
-    s[FAST] = newFast;
-    s[BASE] = base + baseGain * baseStep;
+    this.fast = newFast;
+    this.base = base + baseGain * baseStep;
     // compared with the baseline as it was before this point (no self-influence)
     const d = (newFast - base) / spread;
     const absD = d < 0 ? -d : d;
     // the spread learns only while there is no drift: a drift must not teach that drifting is typical
     if (points > 0 && (!warm || absD <= o.zFloor)) {
-      const sd = s[SPREAD] as number;
-      s[SPREAD] = sd + baseGain * (MAD_TO_SIGMA * absDev - sd);
+      this.spread += baseGain * (MAD_TO_SIGMA * absDev - this.spread);
     }
     this.lastBaseline = base;
     this.lastDeviation = d;
@@ -251,17 +256,29 @@ export class DriftCore {
   skip(): void {
     this.lastScore = 0;
     this.lastDeviation = 0;
-    this.lastBaseline = this.state[BASE] as number;
+    this.lastBaseline = this.base;
   }
 
-  /** writes the state into `w` (no header) */
+  /** writes the state into `w` (no header), {@link DRIFT_CORE_BYTES} bytes */
   write(w: SnapshotWriter): void {
-    w.f64Array(this.state);
+    w.f64(this.fast);
+    w.f64(this.base);
+    w.f64(this.spread);
+    w.f64(this.firstTs);
+    w.f64(this.lastTs);
+    w.f64(this.points);
+    w.f64(this.dtTypical);
   }
 
   /** reads the state from `r` */
   read(r: SnapshotReader): void {
-    r.f64Array(this.state);
+    this.fast = r.f64();
+    this.base = r.f64();
+    this.spread = r.f64();
+    this.firstTs = r.f64();
+    this.lastTs = r.f64();
+    this.points = r.f64();
+    this.dtTypical = r.f64();
   }
 }
 
@@ -305,7 +322,9 @@ class DriftDetectorImpl implements DriftDetector {
   }
 
   get stateBytes(): number {
-    return DRIFT_CORE_BYTES + DRIFT_OBJECT_OVERHEAD_BYTES + (this.seasonal?.stateBytes ?? 0);
+    const own = DRIFT_CORE_BYTES + DRIFT_OBJECT_OVERHEAD_BYTES + (this.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
+    // with a seasonal baseline inside, also its bytes and the scratch result it writes into
+    return this.seasonal === undefined ? own : own + this.seasonal.stateBytes + RESULT_OBJECT_BYTES;
   }
 
   update(tsMs: number, value: number): AnomalyScore {

@@ -15,7 +15,7 @@ export interface Watch {
   series: string;
   metric?: string;
   ratio?: { numerator: string; denominator: string; minDenominator: number };
-  /** points with observed values below this are not scored */
+  /** points with observed values below this always score 0 (the detector still learns from them) */
   minValue?: number;
   factory: DetectorFactory;
   /** true when a rule acts on this watch (false: health only) */
@@ -161,9 +161,13 @@ export function createScorer(options: ScorerOptions): Scorer {
       stats.late += 1;
       return;
     }
-    if (e.watch.minValue !== undefined && value < e.watch.minValue) return;
     const det = detectorOf(account, e);
-    const score = det.update(tsMs, value);
+    let score = det.update(tsMs, value);
+    // below the rule's floor the detector still learns, but the point counts as normal
+    // (e.g. 3 failed webhooks on an account that usually has 0 is not an incident)
+    if (e.watch.minValue !== undefined && value < e.watch.minValue && score.score > 0) {
+      score = { ...score, score: 0, direction: 'none' };
+    }
     e.lastMs = tsMs;
     e.dirty = true;
     const h = e.health;

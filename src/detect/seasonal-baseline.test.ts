@@ -328,10 +328,13 @@ describe('seasonal baseline: state', () => {
     expect(() => createSeasonalBaseline({ weekly: false }, createSeasonalBaseline().snapshot())).toThrow(/"weekly"/);
   });
 
-  it('keeps its state within 1 KB and reports it', () => {
-    const d = play({}, 60 * 60_000, 2, 0.05).detector;
-    expect(d.stateBytes).toBeLessThanOrEqual(1024);
-    expect(d.stateBytes).toBeGreaterThanOrEqual(d.snapshot().length);
+  it('keeps its state under 2 KB, and it does not grow with the data seen', () => {
+    const short = play({}, 60 * 60_000, 2, 0.05).detector;
+    const long = play({}, 5 * 60_000, 21, 0.05).detector;
+    expect(long.stateBytes).toBeLessThanOrEqual(2048);
+    expect(long.stateBytes).toBe(short.stateBytes);
+    expect(long.snapshot().length).toBe(short.snapshot().length);
+    expect(long.stateBytes).toBeGreaterThanOrEqual(long.snapshot().length);
   });
 });
 

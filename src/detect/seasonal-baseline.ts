@@ -167,24 +167,20 @@ export interface SeasonalBaseline extends SeriesDetector {
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore;
 }
 
-// indexes into the float64 scalar state
-const OFFSET = 0;
-const GLOBAL_LEVEL = 1;
-const GLOBAL_SCALE = 2;
-const FIRST_TS = 3;
-const LAST_TS = 4;
-const POINTS = 5;
-const DT_TYPICAL = 6;
+/** float64 scalars of the state (plain fields: a small Float64Array costs V8 four times its data) */
 const SCALAR_COUNT = 7;
 
 const SNAPSHOT_VERSION = 1;
 
 /**
- * Heap taken by one detector's objects on top of its state bytes: the detector object, its two
- * typed arrays and the array buffer behind the float32 one (V8 on Node 20, pointer compression
- * off; measured with `detect.bench.ts`). Part of `stateBytes`, which aims to be honest.
+ * Heap taken by one detector's objects on top of its state bytes: the detector object, its boxed
+ * double fields, and the Float32Array with its buffer (V8 on Node 20, 64-bit, no pointer
+ * compression; calibrated with `detect.bench.ts`, which prints the measured figure beside
+ * `stateBytes`). Part of `stateBytes`, which aims to be honest.
  */
-export const SEASONAL_OBJECT_OVERHEAD_BYTES = 400;
+export const SEASONAL_OBJECT_OVERHEAD_BYTES = 420;
+/** Heap of one AnomalyScore object (counted when a detector keeps one, e.g. with reuseResult). */
+export const RESULT_OBJECT_BYTES = 100;
 
 /** a zeroed AnomalyScore, always built with the same shape (one hidden class on the hot path) */
 export function emptyScore(detector: string): AnomalyScore {
@@ -255,8 +251,18 @@ export function resolveSeasonalOptions(options: SeasonalBaselineOptions | Resolv
 }
 
 class SeasonalBaselineDetector implements SeasonalBaseline {
-  /** today's offset, global level and scale, first/last timestamp, point count, typical interval */
-  private readonly sc = new Float64Array(SCALAR_COUNT);
+  // the scalar state, written to snapshots in this order
+  /** today compared with usual: EW average of value - usual(t) */
+  private offset = 0;
+  /** EW level of all values (prior of unseen buckets) */
+  private globalLevel = 0;
+  /** EW robust scale of all one-step errors (prior of unseen buckets) */
+  private globalScale = 0;
+  private firstTs = 0;
+  private lastTs = 0;
+  private points = 0;
+  /** running typical sampling interval */
+  private dtTypical = DEFAULT_INTERVAL_MS;
   /**
    * per bucket i: usual value at [i], robust scale at [buckets + i], hours of data seen
    * (kernel-weighted, saturating) at [2 * buckets + i]. One array: fewer objects per series.
@@ -274,12 +280,11 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     snapshot?: Uint8Array,
   ) {
     this.b = new Float32Array(3 * o.buckets);
-    this.sc[DT_TYPICAL] = DEFAULT_INTERVAL_MS;
     if (snapshot !== undefined) this.restore(snapshot);
   }
 
   get stateBytes(): number {
-    return SCALAR_COUNT * 8 + this.b.byteLength + SEASONAL_OBJECT_OVERHEAD_BYTES;
+    return SCALAR_COUNT * 8 + this.b.byteLength + SEASONAL_OBJECT_OVERHEAD_BYTES + (this.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
   }
 
   update(tsMs: number, value: number): AnomalyScore {
@@ -309,7 +314,7 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
   private usualAt(i: number, w: number): number {
     const own = this.b[i] as number;
     if (w >= 1) return own;
-    let prior = this.sc[GLOBAL_LEVEL] as number;
+    let prior = this.globalLevel;
     if (this.o.buckets !== HOURS_PER_DAY) {
       const j = i < HOURS_PER_DAY ? i + HOURS_PER_DAY : i - HOURS_PER_DAY;
       const wj = this.maturity(j);
@@ -322,11 +327,10 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
   private scaleAt(i: number, w: number): number {
     const own = this.b[this.o.buckets + i] as number;
     if (w >= 1) return own;
-    return w * own + (1 - w) * UNSEEN_SCALE_INFLATION * (this.sc[GLOBAL_SCALE] as number);
+    return w * own + (1 - w) * UNSEEN_SCALE_INFLATION * this.globalScale;
   }
 
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
-    const sc = this.sc;
     const o = this.o;
     out.observed = value;
     out.detector = 'seasonal';
@@ -335,33 +339,33 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
       // bad data never throws and never touches the state
       out.score = 0;
       out.direction = 'none';
-      out.expected = (sc[GLOBAL_LEVEL] as number) + (sc[OFFSET] as number);
+      out.expected = this.globalLevel;
       out.deviation = 0;
       return out;
     }
 
     // ---- event time: how much time this point stands for ----
-    const points = sc[POINTS] as number;
+    const points = this.points;
     let dtMs: number;
     if (points === 0) {
-      sc[FIRST_TS] = tsMs;
-      sc[LAST_TS] = tsMs;
-      sc[GLOBAL_LEVEL] = value;
-      dtMs = sc[DT_TYPICAL] as number;
+      this.firstTs = tsMs;
+      this.lastTs = tsMs;
+      this.globalLevel = value;
+      dtMs = this.dtTypical;
     } else {
-      const gap = tsMs - (sc[LAST_TS] as number);
+      const gap = tsMs - this.lastTs;
       if (gap > 0) {
         dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
-        const typical = sc[DT_TYPICAL] as number;
-        sc[DT_TYPICAL] = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
-        sc[LAST_TS] = tsMs;
+        const typical = this.dtTypical;
+        this.dtTypical = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
+        this.lastTs = tsMs;
       } else {
         // duplicate (or late) timestamp: count it as one typical interval, keep the clock
-        dtMs = sc[DT_TYPICAL] as number;
+        dtMs = this.dtTypical;
       }
     }
     const n = points + 1;
-    sc[POINTS] = n;
+    this.points = n;
 
     // ---- prediction: interpolate between the two nearest bucket centres (hh:30) ----
     const u = (tsMs + o.offsetMs) / HOUR_MS - 0.5;
@@ -372,7 +376,7 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     const w0 = this.maturity(i0);
     const w1 = this.maturity(i1);
     const usual = (1 - f) * this.usualAt(i0, w0) + f * this.usualAt(i1, w1);
-    const offset = sc[OFFSET] as number;
+    const offset = this.offset;
     const expected = usual + offset;
     let scale = (1 - f) * this.scaleAt(i0, w0) + f * this.scaleAt(i1, w1);
     const relFloor = o.relativeScaleFloor * (expected < 0 ? -expected : expected);
@@ -387,7 +391,7 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
 
     // ---- score ----
     let warm = this.warm;
-    if (!warm && n >= o.warmupPoints && (sc[LAST_TS] as number) - (sc[FIRST_TS] as number) >= o.warmupMs) {
+    if (!warm && n >= o.warmupPoints && this.lastTs - this.firstTs >= o.warmupMs) {
       warm = this.warm = true;
     }
     let score = 0;
@@ -411,15 +415,15 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     // early on plain averaging (gain 1/n), later the time-based exponential gain
     let offsetGain = stepGain(dtMs / o.levelTauMs);
     if (offsetGain * n < 1) offsetGain = 1 / n;
-    sc[OFFSET] = offset + offsetGain * (cleaned - usual - offset);
+    this.offset = offset + offsetGain * (cleaned - usual - offset);
     let globalGain = stepGain(dtMs / GLOBAL_TAU_MS);
     if (globalGain * n < 1) globalGain = 1 / n;
-    const globalLevel = sc[GLOBAL_LEVEL] as number;
-    sc[GLOBAL_LEVEL] = globalLevel + globalGain * (cleaned - globalLevel);
+    const globalLevel = this.globalLevel;
+    this.globalLevel = globalLevel + globalGain * (cleaned - globalLevel);
     const scaleTarget = MAD_TO_SIGMA * absForScale;
     if (points > 0) {
-      const globalScale = sc[GLOBAL_SCALE] as number;
-      sc[GLOBAL_SCALE] = globalScale + globalGain * (scaleTarget - globalScale);
+      const globalScale = this.globalScale;
+      this.globalScale = globalScale + globalGain * (scaleTarget - globalScale);
     }
     const stepHours = dtMs / HOUR_MS;
     this.learnBucket(i0, (1 - f) * stepHours, cleaned, scaleTarget, points > 0);
@@ -451,7 +455,13 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
   snapshot(): Uint8Array {
     const w = new SnapshotWriter(SnapshotKind.seasonal, SNAPSHOT_VERSION, 1 + SCALAR_COUNT * 8 + this.b.byteLength);
     w.u8(this.o.buckets);
-    w.f64Array(this.sc);
+    w.f64(this.offset);
+    w.f64(this.globalLevel);
+    w.f64(this.globalScale);
+    w.f64(this.firstTs);
+    w.f64(this.lastTs);
+    w.f64(this.points);
+    w.f64(this.dtTypical);
     w.f32Array(this.b);
     return w.finish();
   }
@@ -464,11 +474,16 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
         `invalid seasonal baseline snapshot: it has ${buckets} buckets but the options give ${this.o.buckets} (was "weekly" changed?)`,
       );
     }
-    r.f64Array(this.sc);
+    this.offset = r.f64();
+    this.globalLevel = r.f64();
+    this.globalScale = r.f64();
+    this.firstTs = r.f64();
+    this.lastTs = r.f64();
+    this.points = r.f64();
+    this.dtTypical = r.f64();
     r.f32Array(this.b);
     r.end();
-    const sc = this.sc;
-    this.warm = (sc[POINTS] as number) >= this.o.warmupPoints && (sc[LAST_TS] as number) - (sc[FIRST_TS] as number) >= this.o.warmupMs;
+    this.warm = this.points >= this.o.warmupPoints && this.lastTs - this.firstTs >= this.o.warmupMs;
   }
 }
 

@@ -54,6 +54,11 @@ export class SnapshotWriter {
     this.pos += 4;
   }
 
+  f64(value: number): void {
+    this.view.setFloat64(this.pos, value, true);
+    this.pos += 8;
+  }
+
   f64Array(values: Float64Array): void {
     for (let i = 0; i < values.length; i++) {
       this.view.setFloat64(this.pos, values[i] as number, true);
@@ -129,6 +134,13 @@ export class SnapshotReader {
     this.need(4);
     const v = this.view.getUint32(this.pos, true);
     this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
     return v;
   }
 

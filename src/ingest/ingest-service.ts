@@ -19,6 +19,8 @@ const tracer = trace.getTracer('forewarn');
 /** Why a point was not admitted. */
 export type RejectCode =
   | 'syntax'
+  | 'bad_value'
+  | 'missing_metric'
   | 'missing_account'
   | 'non_finite'
   | 'bad_timestamp'

@@ -153,6 +153,19 @@ describe('parseLineProtocol: valid lines', () => {
       ['acme-1', 'cpu_a', 8],
     ]);
   });
+
+  it('names metrics right with many interleaved measurements (more than the cache holds)', () => {
+    const lines: string[] = [];
+    const expected: Array<[string, number]> = [];
+    for (let round = 0; round < 3; round++) {
+      for (let m = 0; m < 200; m++) {
+        const [k1, k2] = (m + round) % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+        lines.push(`m${m},account=x ${k1}=${round},${k2}=${m}`);
+        expected.push([`m${m}_${k1}`, round], [`m${m}_${k2}`, m]);
+      }
+    }
+    expect(mv(parse(lines.join('\n')).points)).toEqual(expected);
+  });
 });
 
 describe('parseLineProtocol: line structure', () => {

@@ -217,16 +217,16 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreH
         expect(store.getAdvisory('nope')).toBeUndefined();
       });
 
-      it('dueAdvisories returns pending advisories due at now, earliest due first, up to the limit', () => {
-        store.enqueueAdvisory(pendingAdvisory('late', { nextAttemptAtWallMs: 300 }));
-        store.enqueueAdvisory(pendingAdvisory('first', { nextAttemptAtWallMs: 100 }));
-        store.enqueueAdvisory(pendingAdvisory('second', { nextAttemptAtWallMs: 200 }));
-        store.enqueueAdvisory(pendingAdvisory('also-200', { nextAttemptAtWallMs: 200 }));
-        store.enqueueAdvisory(pendingAdvisory('sent', { nextAttemptAtWallMs: 50, status: 'sent', sentAtWallMs: 60, attempts: 1 }));
+      it('dueAdvisories returns pending advisories due at now, oldest decision first, up to the limit', () => {
+        store.enqueueAdvisory(pendingAdvisory('newest', { decidedAtWallMs: 40, nextAttemptAtWallMs: 300 }));
+        store.enqueueAdvisory(pendingAdvisory('oldest', { decidedAtWallMs: 10, nextAttemptAtWallMs: 200 }));
+        store.enqueueAdvisory(pendingAdvisory('middle', { decidedAtWallMs: 20, nextAttemptAtWallMs: 100 }));
+        store.enqueueAdvisory(pendingAdvisory('middle-too', { decidedAtWallMs: 20, nextAttemptAtWallMs: 100 }));
+        store.enqueueAdvisory(pendingAdvisory('sent', { decidedAtWallMs: 5, nextAttemptAtWallMs: 5, status: 'sent', sentAtWallMs: 6, attempts: 1 }));
         expect(ids(store.dueAdvisories(99, 10))).toEqual([]);
-        expect(ids(store.dueAdvisories(200, 10))).toEqual(['first', 'second', 'also-200']);
-        expect(ids(store.dueAdvisories(1000, 2))).toEqual(['first', 'second']);
-        expect(ids(store.dueAdvisories(1000, 10))).toEqual(['first', 'second', 'also-200', 'late']);
+        expect(ids(store.dueAdvisories(200, 10))).toEqual(['oldest', 'middle', 'middle-too']);
+        expect(ids(store.dueAdvisories(1000, 2))).toEqual(['oldest', 'middle']);
+        expect(ids(store.dueAdvisories(1000, 10))).toEqual(['oldest', 'middle', 'middle-too', 'newest']);
         expect(store.outboxDepth()).toBe(4);
       });
 

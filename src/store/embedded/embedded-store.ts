@@ -91,6 +91,8 @@ interface Series {
   memLast: number;
   /** memtable timestamps strictly increase in write order */
   memOrdered: boolean;
+  /** index of this series' run in the grouped memtable */
+  slot: number;
 }
 
 interface ChunkStats {
@@ -101,6 +103,18 @@ interface ChunkStats {
 }
 
 type Row = unknown[];
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, metric TEXT NOT NULL, UNIQUE (account, metric));
+  CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY, min_ts NUMERIC NOT NULL, max_ts NUMERIC NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, min_ts NUMERIC NOT NULL, max_ts NUMERIC NOT NULL,
+    n INTEGER NOT NULL, data BLOB NOT NULL);
+  -- covering: opening the store reads every chunk's stats from this index alone
+  CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, max_ts, min_ts, n);
+`;
 
 /**
  * Opens (or creates) the store file. Throws when the file cannot be opened or was written by a
@@ -121,29 +135,20 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('cache_size = -32768');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS series (
-        id INTEGER PRIMARY KEY, account TEXT NOT NULL, metric TEXT NOT NULL, UNIQUE (account, metric));
-      CREATE TABLE IF NOT EXISTS segments (
-        id INTEGER PRIMARY KEY, min_ts NUMERIC NOT NULL, max_ts NUMERIC NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS chunks (
-        id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, min_ts NUMERIC NOT NULL, max_ts NUMERIC NOT NULL,
-        n INTEGER NOT NULL, data BLOB NOT NULL);
-      CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, max_ts, min_ts, n);
-    `);
   } catch (cause) {
     throw new Error(`${where}: cannot open the database`, { cause });
   }
   try {
+    // check the version before touching the schema: a newer file must stay as it is
+    db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
-    if (row === undefined) {
-      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(EMBEDDED_SCHEMA_VERSION));
-    } else if (Number(row.value) !== EMBEDDED_SCHEMA_VERSION) {
-      throw new Error(
-        `${where}: schema version ${row.value} is not supported (this build reads version ${EMBEDDED_SCHEMA_VERSION})`,
-      );
+    if (row !== undefined && Number(row.value) !== EMBEDDED_SCHEMA_VERSION) {
+      throw new Error(`${where}: schema version ${row.value} is not supported (this build reads version ${EMBEDDED_SCHEMA_VERSION})`);
     }
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(EMBEDDED_SCHEMA_VERSION));
+    })();
   } catch (error) {
     db.close();
     throw error;
@@ -179,6 +184,10 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
   /** series with points in the memtable */
   let dirty: Series[] = [];
   let uncompacted = 0;
+  /** the memtable grouped per series (by `Series.slot`), sorted and deduplicated; undefined when stale */
+  let grouped: SeriesRange[] | undefined;
+  /** queries since the last write: grouping pays off from the second one */
+  let queriesSinceWrite = 0;
   /** the memtable holds duplicates or late points, so point counts are not final until compaction */
   let inexact = false;
   let nextId = 1;
@@ -199,6 +208,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
       memMax: -Infinity,
       memLast: -Infinity,
       memOrdered: true,
+      slot: -1,
     };
   }
 
@@ -370,6 +380,8 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     for (const seg of segments) mem.push(seg.columns);
     for (let i = 0; i < total; i++) memNote(refs[i]!, points[i]!.tsMs);
     uncompacted += total;
+    grouped = undefined;
+    queriesSinceWrite = 0;
     if (uncompacted >= flushPoints) {
       try {
         compactSync();
@@ -456,6 +468,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     const offsets = new Int32Array(dirty.length + 1);
     const slotOf = new Int32Array(nextId);
     dirty.forEach((s, k) => {
+      s.slot = k;
       slotOf[s.id] = k;
       offsets[k + 1] = offsets[k]! + s.memCount;
     });
@@ -480,7 +493,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     if (uncompacted === 0) return;
     let stats: ChunkStats[];
     try {
-      stats = compactTx(dirty, groupMemtable());
+      stats = compactTx(dirty, (grouped ??= groupMemtable()));
     } catch (cause) {
       throw new Error(`${where}: compaction of ${uncompacted} points failed`, { cause });
     }
@@ -491,6 +504,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     });
     dirty = [];
     mem = [];
+    grouped = undefined;
     uncompacted = 0;
     inexact = false;
     compactions++;
@@ -506,7 +520,12 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
       if (runs.length > 0) stored = concatRuns(runs);
     }
     if (s.memCount === 0 || s.memMax < fromMs || s.memMin >= toMs) return stored;
-    return mergeRuns(stored, sortDedup(memRun(s, fromMs, toMs), s.memOrdered));
+    // one query after a write scans the memtable; a series of them groups it once and slices
+    if (grouped === undefined && ++queriesSinceWrite < 2) {
+      return mergeRuns(stored, sortDedup(memRun(s, fromMs, toMs), s.memOrdered));
+    }
+    grouped ??= groupMemtable();
+    return mergeRuns(stored, sliceRun(grouped[s.slot]!, fromMs, toMs));
   }
 
   const deleteTx = db.transaction((beforeMs: number): { s: Series; stats: ChunkStats }[] => {
@@ -603,6 +622,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
       if (closed) return;
       closed = true;
       mem = [];
+      grouped = undefined;
       db.close();
     },
   };

@@ -40,6 +40,7 @@ interface Result {
   chunks: number;
   chunkBytesPerPoint: number;
   queryMs: number;
+  reopenMs: number;
 }
 
 async function run(total: number, options: Omit<EmbeddedStoreOptions, 'path'>, integerValues: boolean): Promise<Result> {
@@ -59,6 +60,9 @@ async function run(total: number, options: Omit<EmbeddedStoreOptions, 'path'>, i
   for (let s = 0; s < 1000; s++) await store.query({ account: `acct-${s}`, metric: 'metric-3' }, -Infinity, Infinity);
   const queryMs = performance.now() - t1;
   await store.close();
+  const t2 = performance.now();
+  await createEmbeddedStore({ path: file }).close();
+  const reopenMs = performance.now() - t2;
   // chunk payload only: the file also keeps the freed pages of deleted segments for reuse
   const { createRequire } = await import('node:module');
   const Database = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
@@ -72,6 +76,7 @@ async function run(total: number, options: Omit<EmbeddedStoreOptions, 'path'>, i
     chunks: stats.chunks,
     chunkBytesPerPoint: chunkBytes / total,
     queryMs,
+    reopenMs,
   };
 }
 
@@ -92,7 +97,7 @@ for (const synchronous of ['full', 'normal'] as const) {
         `synchronous=${synchronous.padEnd(6)} flushPoints=${flushPoints === undefined ? 'default ' : fmt(flushPoints)} ` +
           `values=${integerValues ? 'integer' : 'float  '}: ${fmt(m.pointsPerS).padStart(9)} points/s ` +
           `(min ${fmt(results[0]!.pointsPerS)}, max ${fmt(results[REPEATS - 1]!.pointsPerS)}) | ${m.compactions} compactions, ` +
-          `${fmt(m.chunks)} chunks, ${m.chunkBytesPerPoint.toFixed(1)} chunk bytes/point | 1,000 full-series queries ${m.queryMs.toFixed(0)} ms`,
+          `${fmt(m.chunks)} chunks, ${m.chunkBytesPerPoint.toFixed(1)} chunk bytes/point | 1,000 full-series queries ${m.queryMs.toFixed(0)} ms | reopen ${m.reopenMs.toFixed(0)} ms`,
       );
     }
   }

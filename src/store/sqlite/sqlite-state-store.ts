@@ -5,7 +5,9 @@
  * Each record is a JSON column plus the columns its filters and ordering need, so optional
  * properties round-trip exactly (absent stays absent). The mutable outbox fields (status,
  * attempts, next attempt, sent time, last error) are columns only and win over the JSON.
- * Lists are newest first; `dueAdvisories` is earliest-due first.
+ * Lists are newest first; `dueAdvisories` is oldest first (by decision time, then enqueue order).
+ * Marking an advisory that is no longer pending (sent or given up) changes nothing; marking an
+ * unknown one throws.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +45,7 @@ const SCHEMA = `
     sent_at_wall_ms NUMERIC,
     last_error TEXT,
     data TEXT NOT NULL);
-  CREATE INDEX IF NOT EXISTS advisories_due ON advisories (status, next_attempt_at_wall_ms, seq);
+  CREATE INDEX IF NOT EXISTS advisories_pending ON advisories (status, decided_at_wall_ms, seq);
   CREATE INDEX IF NOT EXISTS advisories_by_account ON advisories (account, decided_at_wall_ms);
   CREATE INDEX IF NOT EXISTS advisories_by_signal ON advisories (signal_id);
   CREATE INDEX IF NOT EXISTS advisories_by_decided ON advisories (decided_at_wall_ms);
@@ -142,7 +144,7 @@ export function createSqliteStateStore(options: SqliteStateStoreOptions): StateS
     ),
     dueAdvisories: db.prepare(
       `SELECT ${ADVISORY_COLUMNS} FROM advisories WHERE status = 'pending' AND next_attempt_at_wall_ms <= ?
-       ORDER BY next_attempt_at_wall_ms, seq LIMIT ?`,
+       ORDER BY decided_at_wall_ms, seq LIMIT ?`,
     ),
     markSent: db.prepare(
       `UPDATE advisories SET status = 'sent', attempts = attempts + 1, sent_at_wall_ms = ? WHERE id = ? AND status = 'pending'`,

@@ -1,0 +1,292 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DetectorChoice, DirectionChoice } from '../config/types.ts';
+import type { AnomalyScore } from '../domain/types.ts';
+import { combinedFactory, createCombinedDetector, detectorFactoryFor } from './combined.ts';
+import type { CombinedOptions } from './combined.ts';
+import type { SeriesDetector } from './detector.ts';
+import { HOUR_MS } from './seasonal-baseline.ts';
+import { SnapshotError } from './snapshot.ts';
+
+const DAY_MS = 24 * HOUR_MS;
+/** 2024-01-01 00:00 UTC, a Monday */
+const MONDAY = Date.UTC(2024, 0, 1);
+const INCIDENT_AT = MONDAY + 16 * DAY_MS + 10 * HOUR_MS;
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** requests per minute: weekday daytime peak, quiet nights and weekends */
+function requests(t: number): number {
+  const hour = (((t / HOUR_MS) % 24) + 24) % 24;
+  const dow = (((Math.floor(t / DAY_MS) + 4) % 7) + 7) % 7;
+  const weekend = dow === 0 || dow === 6;
+  const daily = Math.exp(-((hour - 13) ** 2) / (2 * 3.5 ** 2));
+  return weekend ? 40 + 30 * daily : 50 + 250 * daily;
+}
+
+type Incident = 'none' | 'spike' | 'dip' | 'creep-up' | 'creep-down' | 'spike-then-creep';
+
+/** a deterministic stream of [ts, value] with one incident starting at INCIDENT_AT */
+function stream(incident: Incident, seed = 1, stepMin = 5, hoursAfter = 24): Array<[number, number]> {
+  const rand = mulberry32(seed);
+  const out: Array<[number, number]> = [];
+  for (let t = MONDAY; t < INCIDENT_AT + hoursAfter * HOUR_MS; t += stepMin * 60_000) {
+    const hours = (t - INCIDENT_AT) / HOUR_MS;
+    let x = requests(t) * (1 + 0.05 * gaussian(rand));
+    if (hours >= 0) {
+      if (incident === 'spike' && hours < 0.25) x *= 4;
+      if (incident === 'dip' && hours < 0.25) x *= 0.1;
+      if (incident === 'creep-up') x *= 1 + 0.02 * Math.min(hours, 24);
+      if (incident === 'creep-down') x *= 1 - 0.02 * Math.min(hours, 24);
+      if (incident === 'spike-then-creep') x *= (hours < 0.25 ? 4 : 1) * (1 + 0.02 * Math.min(Math.max(hours - 2, 0), 24));
+    }
+    out.push([t, x]);
+  }
+  return out;
+}
+
+function run(detector: SeriesDetector, points: Array<[number, number]>): AnomalyScore[] {
+  return points.map(([t, x]) => detector.update(t, x));
+}
+
+const afterIncident = (points: Array<[number, number]>, results: AnomalyScore[]): AnomalyScore[] =>
+  results.filter((_, i) => (points[i] as [number, number])[0] >= INCIDENT_AT);
+
+describe('combined: the larger score wins and names its detector', () => {
+  it.each([
+    { incident: 'spike' as const, detector: 'seasonal', direction: 'up' },
+    { incident: 'dip' as const, detector: 'seasonal', direction: 'down' },
+    { incident: 'creep-up' as const, detector: 'drift', direction: 'up' },
+    { incident: 'creep-down' as const, detector: 'drift', direction: 'down' },
+  ])('$incident: scores > 0.8, reported by $detector, direction $direction', ({ incident, detector, direction }) => {
+    const points = stream(incident);
+    const results = run(createCombinedDetector(), points);
+    const before = results.filter((_, i) => (points[i] as [number, number])[0] >= MONDAY + 7 * DAY_MS && (points[i] as [number, number])[0] < INCIDENT_AT);
+    expect(Math.max(...before.map((r) => r.score))).toBeLessThan(0.8);
+    const worst = afterIncident(points, results).reduce((a, b) => (b.score > a.score ? b : a));
+    expect(worst.score).toBeGreaterThan(0.8);
+    expect(worst.detector).toBe(detector);
+    expect(worst.direction).toBe(direction);
+    expect(Math.sign(worst.observed - worst.expected)).toBe(direction === 'up' ? 1 : -1);
+  });
+
+  it('a quiet stream scores 0 almost everywhere after the first week', () => {
+    const points = stream('none', 3, 5, 24 * 4);
+    const results = run(createCombinedDetector(), points).filter((_, i) => (points[i] as [number, number])[0] >= MONDAY + 7 * DAY_MS);
+    const nonZero = results.filter((r) => r.score > 0).length;
+    expect(nonZero / results.length).toBeLessThan(0.01);
+    expect(results.every((r) => r.score === 0 ? r.direction === 'none' : r.direction !== 'none')).toBe(true);
+  });
+
+  it.each([
+    { direction: 'up' as const, incident: 'spike' as const, scores: true },
+    { direction: 'up' as const, incident: 'dip' as const, scores: false },
+    { direction: 'up' as const, incident: 'creep-up' as const, scores: true },
+    { direction: 'up' as const, incident: 'creep-down' as const, scores: false },
+    { direction: 'down' as const, incident: 'spike' as const, scores: false },
+    { direction: 'down' as const, incident: 'dip' as const, scores: true },
+    { direction: 'down' as const, incident: 'creep-up' as const, scores: false },
+    { direction: 'down' as const, incident: 'creep-down' as const, scores: true },
+    { direction: 'both' as const, incident: 'dip' as const, scores: true },
+    { direction: 'both' as const, incident: 'creep-up' as const, scores: true },
+  ])('direction $direction, $incident: scores=$scores', ({ direction, incident, scores }) => {
+    const points = stream(incident, 4);
+    const after = afterIncident(points, run(createCombinedDetector({ direction }), points));
+    const max = Math.max(...after.map((r) => r.score));
+    if (scores) expect(max).toBeGreaterThan(0.8);
+    else expect(max).toBeLessThan(0.3);
+    // no direction the rule does not watch is ever reported
+    const unwatched = direction === 'up' ? 'down' : direction === 'down' ? 'up' : 'never';
+    expect(after.some((r) => r.direction === unwatched)).toBe(false);
+  });
+});
+
+describe('combined: edge input', () => {
+  const weird = [
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    0,
+    -0,
+    -1,
+    -1e12,
+    1e-300,
+    1e29,
+    1e31,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    42,
+  ];
+
+  it.each(weird.map((value) => ({ value })))('after a normal history, a $value point scores within [0, 1] with finite numbers', ({ value }) => {
+    const d = createCombinedDetector();
+    run(d, stream('none', 5, 30, 0));
+    const r = d.update(INCIDENT_AT, value);
+    expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(r.score).toBeLessThanOrEqual(1);
+    expect(Number.isFinite(r.deviation)).toBe(true);
+    expect(Number.isFinite(r.expected)).toBe(true);
+    // the next normal point is judged as before
+    const next = d.update(INCIDENT_AT + 30 * 60_000, requests(INCIDENT_AT + 30 * 60_000));
+    expect(next.score).toBeLessThan(0.3);
+  });
+
+  it('a random mix of garbage, constants and jumps never yields a score outside [0, 1] or a non-finite deviation', () => {
+    const rand = mulberry32(77);
+    const d = createCombinedDetector();
+    let t = MONDAY;
+    for (let i = 0; i < 20_000; i++) {
+      t += Math.floor(rand() * 10 * 60_000);
+      const pick = rand();
+      const value =
+        pick < 0.05 ? (weird[Math.floor(rand() * weird.length)] as number) : pick < 0.5 ? 100 : pick < 0.9 ? 100 + gaussian(rand) : -1e6 * rand();
+      const ts = rand() < 0.01 ? Number.NaN : rand() < 0.01 ? t - DAY_MS : t;
+      const r = d.update(ts, value);
+      expect(r.score >= 0 && r.score <= 1).toBe(true);
+      expect(Number.isFinite(r.deviation)).toBe(true);
+    }
+  });
+});
+
+describe('combined: state', () => {
+  it.each([
+    { name: 'mid warm-up and later', every: 101 },
+    { name: 'every few days', every: 997 },
+  ])('snapshot=>restore=>continue equals an uninterrupted run ($name)', ({ every }) => {
+    const points = stream('creep-up', 6, 7);
+    const factory = combinedFactory({ seasonal: { utcOffsetMinutes: 120 } });
+    const expected = run(factory.create(), points);
+    let d = factory.create();
+    const actual = points.map(([t, x], i) => {
+      if (i % every === 0) d = factory.create(d.snapshot());
+      return d.update(t, x);
+    });
+    expect(actual).toEqual(expected);
+    expect(expected.some((r) => r.detector === 'drift' && r.score > 0.5)).toBe(true);
+  });
+
+  it.each([
+    { name: 'a seasonal snapshot', bytes: () => detectorFactoryFor('seasonal').create().snapshot(), message: /detector kind 1, expected 3/ },
+    { name: 'a truncated snapshot', bytes: () => createCombinedDetector().snapshot().subarray(0, 300), message: /truncated/ },
+    {
+      name: 'trailing bytes',
+      bytes: () => new Uint8Array([...createCombinedDetector().snapshot(), 0]),
+      message: /trailing bytes/,
+    },
+  ])('restoring from $name throws a SnapshotError', ({ bytes, message }) => {
+    expect(() => combinedFactory().create(bytes())).toThrow(SnapshotError);
+    expect(() => combinedFactory().create(bytes())).toThrow(message);
+  });
+
+  it('stays under 2 KB per series, reports it, and does not grow with data', () => {
+    const d = createCombinedDetector();
+    const fresh = d.stateBytes;
+    run(d, stream('creep-up', 2, 15));
+    expect(d.stateBytes).toBe(fresh);
+    expect(d.stateBytes).toBeLessThanOrEqual(2048);
+    expect(d.stateBytes).toBeGreaterThan(d.snapshot().length);
+  });
+
+  it('reuseResult returns one object overwritten in place; the default returns fresh objects', () => {
+    const reused = createCombinedDetector({ reuseResult: true });
+    const a = reused.update(MONDAY, 1);
+    const b = reused.update(MONDAY + 60_000, 2);
+    expect(a).toBe(b);
+    expect(b.observed).toBe(2);
+    const fresh = createCombinedDetector();
+    expect(fresh.update(MONDAY, 1)).not.toBe(fresh.update(MONDAY + 60_000, 2));
+  });
+
+  it('rejects invalid options when the factory is built, not on the hot path', () => {
+    expect(() => combinedFactory({ drift: { fastTauMs: -1 } } as CombinedOptions)).toThrow(/fastTauMs/);
+    expect(() => combinedFactory({ seasonal: { zSoftness: 0 } })).toThrow(/zSoftness/);
+  });
+});
+
+describe('detectorFactoryFor', () => {
+  it.each([
+    { choice: 'seasonal' as const, direction: 'both' as const, names: ['seasonal'] },
+    { choice: 'seasonal' as const, direction: 'down' as const, names: [] },
+    { choice: 'drift' as const, direction: 'up' as const, names: ['drift'] },
+    { choice: 'combined' as const, direction: 'both' as const, names: ['seasonal', 'drift'] },
+  ])('$choice ($direction): reports $names and round-trips its snapshot', ({ choice, direction, names }) => {
+    const factory = detectorFactoryFor(choice, direction);
+    const points = stream('spike-then-creep', 8, 10);
+    const straight = run(factory.create(), points);
+    const half = Math.floor(points.length / 2);
+    const first = factory.create();
+    run(first, points.slice(0, half));
+    const resumed = run(factory.create(first.snapshot()), points.slice(half));
+    expect(resumed).toEqual(straight.slice(half));
+    const reported = new Set(straight.filter((r) => r.score > 0.5).map((r) => r.detector));
+    expect([...reported].sort()).toEqual([...names].sort());
+  });
+
+  it.each([
+    { choice: 'seasonal' as DetectorChoice, direction: 'down' as DirectionChoice },
+    { choice: 'drift' as DetectorChoice, direction: 'down' as DirectionChoice },
+    { choice: 'combined' as DetectorChoice, direction: 'down' as DirectionChoice },
+  ])('$choice with direction $direction ignores an upward creep', ({ choice, direction }) => {
+    const results = run(detectorFactoryFor(choice, direction).create(), stream('creep-up', 9, 15));
+    expect(results.every((r) => r.direction !== 'up')).toBe(true);
+  });
+
+  it('rejects an unknown choice', () => {
+    expect(() => detectorFactoryFor('magic' as DetectorChoice)).toThrow(/unknown detector choice magic/);
+  });
+});
+
+describe('event time only', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('the same data gives the same scores whatever the wall clock says, and no wall clock is read', () => {
+    const points = stream('spike', 10, 10);
+    const runAt = (wallMs: number): AnomalyScore[] => {
+      vi.useFakeTimers();
+      vi.setSystemTime(wallMs);
+      const results = run(createCombinedDetector(), points);
+      vi.useRealTimers();
+      return results;
+    };
+    const in1999 = runAt(Date.UTC(1999, 11, 31, 23, 59));
+    const in2042 = runAt(Date.UTC(2042, 5, 1, 12, 0));
+    expect(in2042).toEqual(in1999);
+
+    const clock = vi.spyOn(Date, 'now');
+    const perf = vi.spyOn(performance, 'now');
+    run(createCombinedDetector(), points.slice(0, 5000));
+    expect(clock).not.toHaveBeenCalled();
+    expect(perf).not.toHaveBeenCalled();
+  });
+
+  it('no detector source reads the wall clock or a random source (grep)', () => {
+    const folder = dirname(fileURLToPath(import.meta.url));
+    const sources = readdirSync(folder).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.bench.ts'));
+    expect(sources).toEqual(expect.arrayContaining(['seasonal-baseline.ts', 'drift.ts', 'combined.ts', 'health.ts', 'snapshot.ts']));
+    for (const file of sources) {
+      // comments may say "never Date.now()"; only code counts
+      const code = readFileSync(join(folder, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
+      expect({ file, hits: code.match(/Date\.now|new Date\(\)|performance\.now|process\.hrtime|Math\.random|process\.env/g) }).toEqual({ file, hits: null });
+    }
+  });
+});
