@@ -115,7 +115,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   const notifier =
     options.notifier ??
     (config.smtpUrl
-      ? createSmtpNotifier({ url: config.smtpUrl, from: config.mailFrom })
+      ? createSmtpNotifier({ url: config.smtpUrl, from: config.mailFrom, pool: true })
       : createEmlFileNotifier({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom }));
 
   let advisor: Advisor | undefined;

@@ -5,7 +5,12 @@
  * produced it. Also the factories the engine builds detectors from.
  *
  * Sharing: the drift here is fed by the same seasonal baseline that scores the point (no second
- * copy), so the combined detector costs the seasonal baseline plus 56 bytes.
+ * copy), so the combined detector costs the seasonal baseline plus a 56-byte drift core: about
+ * 1.5-1.7 KB of heap per series in all (`stateBytes` says 1658), a 701-byte snapshot, and
+ * ~200 ns per point on one core (see `detect.bench.ts`).
+ *
+ * Result objects: `update()` returns a fresh AnomalyScore per call unless `reuseResult` is set,
+ * in which case it returns one object per detector, overwritten by the next call.
  */
 import type { DetectorChoice, DirectionChoice } from '../config/types.ts';
 import type { AnomalyScore } from '../domain/types.ts';

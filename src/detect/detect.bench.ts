@@ -24,8 +24,8 @@ export interface DetectBenchResult {
   nsPerPoint: number;
   /** what the detectors claim (`stateBytes`) */
   stateBytesPerSeries: number;
-  /** heap + array buffers measured per detector (after gc when exposed) */
-  measuredBytesPerSeries: number;
+  /** heap + array buffers measured per detector; undefined unless run with --expose-gc */
+  measuredBytesPerSeries: number | undefined;
   snapshotBytesPerSeries: number;
   /** sum of scores, so the work cannot be optimised away */
   checksum: number;
@@ -90,7 +90,7 @@ function benchOne(name: string, factory: DetectorFactory, series: number, points
     pointsPerSeries: points,
     nsPerPoint: (elapsedMs * 1e6) / (series * points),
     stateBytesPerSeries: Math.round(stateBytes),
-    measuredBytesPerSeries: Math.round((after - before) / series),
+    measuredBytesPerSeries: typeof (globalThis as { gc?: unknown }).gc === 'function' ? Math.round((after - before) / series) : undefined,
     snapshotBytesPerSeries: snapshotBytes,
     checksum,
   };
@@ -116,7 +116,8 @@ function main(): void {
   for (const r of runDetectBench(series, points)) {
     console.log(
       `${r.detector.padEnd(24)} ${r.nsPerPoint.toFixed(0).padStart(5)} ns/point  ${(1e3 / r.nsPerPoint).toFixed(2).padStart(6)} M points/s/core  ` +
-        `state ${String(r.stateBytesPerSeries).padStart(5)} B/series (measured ${r.measuredBytesPerSeries} B)  snapshot ${r.snapshotBytesPerSeries} B`,
+        `state ${String(r.stateBytesPerSeries).padStart(5)} B/series (measured ${r.measuredBytesPerSeries === undefined ? 'n/a' : `${r.measuredBytesPerSeries} B`})  ` +
+        `snapshot ${r.snapshotBytesPerSeries} B`,
     );
   }
 }

@@ -112,6 +112,20 @@ describe('drift: slow creep is caught', () => {
     expect(first).toBeLessThan(12);
   });
 
+  it('the first weekend of a series started on a Monday is not a drift (its hours are not known yet)', () => {
+    const rand = mulberry32(10);
+    const d = createDriftDetector();
+    let max = 0;
+    for (let t = MONDAY; t < MONDAY + 8 * DAY_MS; t += 5 * 60_000) {
+      // traffic-like: weekends at a third of the weekday level
+      const hour = (t / HOUR_MS) % 24;
+      const weekend = t >= MONDAY + 5 * DAY_MS && t < MONDAY + 7 * DAY_MS;
+      const x = (weekend ? 40 : 120) * (1 + 0.5 * Math.exp(-((hour - 13) ** 2) / 8)) * (1 + 0.04 * gaussian(rand));
+      max = Math.max(max, d.update(t, x).score);
+    }
+    expect(max).toBeLessThan(0.3);
+  });
+
   it('isolated spikes are not a drift (the recent level is Huber-clipped)', () => {
     const rand = mulberry32(9);
     const d = createDriftDetector();

@@ -297,8 +297,9 @@ describe('seasonal baseline: options', () => {
 describe('seasonal baseline: state', () => {
   it('snapshot=>restore=>continue gives exactly the scores of an uninterrupted run', () => {
     const rand = mulberry32(12);
+    // every 10th timestamp repeats (a duplicate counts as one typical interval) and day 9 is missing
     const points = Array.from({ length: 4000 }, (_, i) => {
-      const t = MONDAY + i * 7 * 60_000;
+      const t = MONDAY + (i - (i % 10 === 9 ? 1 : 0)) * 7 * 60_000 + (i > 1800 ? DAY_MS : 0);
       return [t, traffic(t) * (1 + 0.05 * gaussian(rand)) * (i === 3500 ? 4 : 1)] as const;
     });
     const factory = seasonalFactory({ utcOffsetMinutes: 60 });

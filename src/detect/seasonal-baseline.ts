@@ -124,7 +124,7 @@ export interface SeasonalBaselineOptions {
   warmupMs?: number;
   /** ... and has at least this many points (default 24) */
   warmupPoints?: number;
-  /** time constant of the deseasonalised level: how fast a level shift becomes normal (default 3 h) */
+  /** time constant of today's offset from usual: how fast a level shift stops scoring (default 3 h) */
   levelTauMs?: number;
   /**
    * memory of a seasonal bucket, in hours of data seen by that bucket (default 4, i.e. about the

@@ -18,6 +18,7 @@ export const SnapshotKind = {
   drift: 2,
   combined: 3,
 } as const;
+/** The kind byte of a snapshot header. */
 export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];
 
 /** The error thrown when snapshot bytes cannot be restored (restore is not on the hot path). */
