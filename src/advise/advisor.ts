@@ -69,7 +69,10 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
   const ruleByName = new Map<string, RuleSpec>(rules.rules.rules.map((r) => [r.name, r]));
   const tiersByName = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));
   const lowestTier = rules.tiers.tiers[rules.tiers.tiers.length - 1]!;
-  const states = new Map<string, RuleState>();
+  // account -> rule -> state: two map lookups per point, no key strings built on the hot path
+  const states = new Map<string, Map<string, RuleState>>();
+  // the lowest score that can move an episode out of 'normal', per rule
+  const openAt = new Map<string, number>(rules.rules.rules.map((r) => [r.name, r.severity.info ?? r.severity.warning]));
   const dirty = new Set<string>();
   const arrivals = new Map<string, number>();
 
@@ -201,15 +204,18 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
     onScored(p, arrivalWallMs) {
       const rule = ruleByName.get(p.watch.id);
       if (!rule) return;
-      const key = episodeKey(p.account, rule.name);
-      let rs = states.get(key);
+      let byRule = states.get(p.account);
+      if (!byRule) states.set(p.account, (byRule = new Map()));
+      let rs = byRule.get(rule.name);
       if (!rs) {
-        rs = restored(state.loadCheckpoint(key)) ?? { episode: initialEpisode() };
-        states.set(key, rs);
+        rs = restored(state.loadCheckpoint(episodeKey(p.account, rule.name))) ?? { episode: initialEpisode() };
+        byRule.set(rule.name, rs);
       }
+      // the common case: a normal series stays normal, nothing to record
+      if (rs.episode.phase === 'normal' && p.score.score < openAt.get(rule.name)!) return;
       const prevPhase = rs.episode.phase;
       const step = stepEpisode(rs.episode, p.score.score, p.tsMs, rule);
-      if (step.state.phase !== 'normal' || prevPhase !== 'normal') dirty.add(key);
+      if (step.state.phase !== 'normal' || prevPhase !== 'normal') dirty.add(episodeKey(p.account, rule.name));
       if (step.transition === 'resolved') {
         // keep the closing episode's numbers for the record before the state resets
         rs.episode = { ...rs.episode, peakScore: Math.max(rs.episode.peakScore, p.score.score) };
@@ -227,7 +233,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
     dirtySnapshots() {
       const out: Array<[string, Uint8Array]> = [];
       for (const key of dirty) {
-        const rs = states.get(key);
+        const [, account, rule] = key.split('\u0000');
+        const rs = states.get(account!)?.get(rule!);
         if (rs) out.push([key, new TextEncoder().encode(JSON.stringify(rs))]);
       }
       dirty.clear();

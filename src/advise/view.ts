@@ -29,8 +29,9 @@ export function formatNumber(x: number): string {
 /** (observed - expected) relative to expected, in percent, signed; '' when expected is ~0. */
 export function deviationPct(expected: number, observed: number): string {
   if (!Number.isFinite(expected) || Math.abs(expected) < 1e-12) return '';
-  const pct = ((observed - expected) / Math.abs(expected)) * 100;
-  return `${pct >= 0 ? '+' : ''}${pct.toFixed(0)}%`;
+  // `|| 0` turns a rounded -0 into 0: "-0%" must never reach an email
+  const r = Math.round(((observed - expected) / Math.abs(expected)) * 100) || 0;
+  return `${r >= 0 ? '+' : ''}${r}%`;
 }
 
 function iso(ms: number | undefined): string {

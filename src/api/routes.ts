@@ -20,6 +20,7 @@ import { parseLineProtocol } from '../ingest/line-protocol.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
 import { HttpError, renderError } from './http-error.ts';
 import { parseTimeParam, toApi } from './serialize.ts';
 
@@ -90,8 +91,9 @@ export function createApi(options: ApiOptions): Hono<Env> {
 
   const limit = bodyLimit({
     maxSize: config.maxBodyBytes,
-    onError: () => {
+    onError: (c) => {
       metrics.pointsRejected.inc({ reason: 'body_too_large' });
+      metrics.ingestRequests.inc({ endpoint: c.req.path === '/api/telemetry' ? 'telemetry' : 'write', code: '413' });
       throw new HttpError(413, `request body over the limit of ${config.maxBodyBytes} bytes`, { limitBytes: config.maxBodyBytes });
     },
   });
@@ -184,9 +186,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
 
   app.put('/api/accounts/:id', need('write'), async (c) => {
     const id = c.req.param('id');
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)) {
-      throw new HttpError(400, `invalid account id "${id}" (letters, digits, . _ : -, at most 128)`);
-    }
+    if (!isValidAccountId(id)) throw new HttpError(400, `invalid account id "${id.slice(0, 140)}" (${ACCOUNT_ID_RULE})`);
     let raw: unknown;
     try {
       raw = await c.req.json();

@@ -11,7 +11,8 @@ export function toApi(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (k.endsWith('Ms') && k.length > 2 && (typeof v === 'number' || v === undefined)) {
-      if (v !== undefined && Number.isFinite(v)) out[k.slice(0, -2)] = new Date(v).toISOString();
+      // beyond +-8.64e15 ms a Date is invalid: leave the instant out rather than fail the response
+      if (v !== undefined && Number.isFinite(v) && Math.abs(v) <= 8.64e15) out[k.slice(0, -2)] = new Date(v).toISOString();
       continue;
     }
     out[k] = toApi(v);

@@ -326,7 +326,7 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'min_denominator on a metric rule',
       [{ file: 'rules.yaml', replace: '    metric: auth_failures\n', with: '    metric: auth_failures\n    min_denominator: 5\n' }],
-      [{ file: 'rules.yaml', path: 'rules[5].min_denominator', message: 'min_denominator only applies to ratio rules', at: 'min_denominator: |5\n    detector' }],
+      [{ file: 'rules.yaml', path: 'rules[5].min_denominator', message: 'min_denominator only applies to ratio rules', at: 'min_denominator: |5\n' }],
     ],
     [
       'wrong type',

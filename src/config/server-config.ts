@@ -68,7 +68,10 @@ export function parseTokens(raw: string | undefined, name = 'FOREWARN_TOKENS'): 
     const colon = item.indexOf(':');
     const role = item.slice(0, colon);
     const token = item.slice(colon + 1);
-    if (colon <= 0 || token === '') throw new EnvError(name, `entry ${i + 1} must look like role:token, got "${item.replace(/:.*/, ':…')}"`);
+    // never echo the entry: without a colon it is most likely a bare secret
+    if (colon <= 0 || token === '') {
+      throw new EnvError(name, `entry ${i + 1} must look like role:token (${colon < 0 ? 'no ":" found' : 'empty role or token'})`);
+    }
     if (role !== 'admin' && role !== 'ingest' && role !== 'read') {
       throw new EnvError(name, `entry ${i + 1}: unknown role "${role}" (admin, ingest or read)`);
     }
@@ -95,10 +98,21 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   if (sync !== 'full' && sync !== 'normal') throw new EnvError('FOREWARN_SQLITE_SYNC', `expected full or normal, got "${sync}"`);
   const accountTag = env.FOREWARN_ACCOUNT_TAG?.trim() || 'account';
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(accountTag)) throw new EnvError('FOREWARN_ACCOUNT_TAG', `not a valid tag key: "${accountTag}"`);
+  const linkHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const publicRaw = env.FOREWARN_PUBLIC_URL?.trim();
+  if (publicRaw) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(publicRaw).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new EnvError('FOREWARN_PUBLIC_URL', `expected an http(s) URL such as https://forewarn.example.com, got "${publicRaw}"`);
+  }
   const config: ServerConfig = {
     host,
     port,
-    publicUrl: (env.FOREWARN_PUBLIC_URL?.trim() || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
+    publicUrl: (publicRaw || `http://${linkHost}:${port}`).replace(/\/+$/, ''),
     dataDir: env.FOREWARN_DATA_DIR?.trim() || './data',
     rulesDir: env.FOREWARN_RULES_DIR?.trim() || './rules',
     mailFrom: env.FOREWARN_MAIL_FROM?.trim() || 'Forewarn <forewarn@localhost>',

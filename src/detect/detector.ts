@@ -8,6 +8,11 @@ import type { AnomalyScore } from '../domain/types.ts';
 export interface SeriesDetector {
   /** scores one point; points arrive in non-decreasing time order (late points are the caller's problem) */
   update(tsMs: number, value: number): AnomalyScore;
+  /**
+   * optional allocation-free variant of `update`: writes the score into `out` and returns it
+   * (the hot path uses it when present)
+   */
+  updateInto?(tsMs: number, value: number, out: AnomalyScore): AnomalyScore;
   /** serialises the whole state */
   snapshot(): Uint8Array;
   /** approximate bytes of state held in memory */

@@ -63,7 +63,8 @@ const usage: Watch = { id: 'usage_collapse', series: 'requests', metric: 'reques
 function setup(over: Partial<ScorerOptions> = {}) {
   const scorer = createScorer({ watches: [latency, errorRate, usage], defaultFactory: fakeFactory('default'), ...over });
   const out: ScoredPoint[] = [];
-  const score = (points: Point[]) => scorer.score(points, (p) => out.push(p));
+  // the scorer reuses the ScoredPoint it passes: keep copies
+  const score = (points: Point[]) => scorer.score(points, (p) => out.push({ ...p, score: { ...p.score } }));
   return { scorer, out, score };
 }
 

@@ -74,7 +74,10 @@ export interface ScoreStats {
 }
 
 export interface Scorer {
-  /** scores points in order; calls `onScored` for each score produced */
+  /**
+   * scores points in order; calls `onScored` for each score produced. The ScoredPoint (and its
+   * score) passed to `onScored` is reused for the next point: copy what you keep.
+   */
   score(points: readonly Point[], onScored: (p: ScoredPoint) => void): ScoreStats;
   /** latest per-series state of an account */
   health(account: string): SeriesHealth[];
@@ -155,6 +158,9 @@ export function createScorer(options: ScorerOptions): Scorer {
   };
 
   const stats: ScoreStats = { scored: 0, late: 0 };
+  // reused for every point: the hot path allocates nothing per point (see `score`)
+  const scratch: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: '' };
+  const out: ScoredPoint = { account: '', watch: options.watches[0] ?? defaultWatch(''), tsMs: 0, value: 0, score: scratch };
 
   const feed = (account: string, e: Entry, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
     if (tsMs < e.lastMs) {
@@ -162,11 +168,12 @@ export function createScorer(options: ScorerOptions): Scorer {
       return;
     }
     const det = detectorOf(account, e);
-    let score = det.update(tsMs, value);
+    const score = det.updateInto ? det.updateInto(tsMs, value, scratch) : det.update(tsMs, value);
     // below the rule's floor the detector still learns, but the point counts as normal
     // (e.g. 3 failed webhooks on an account that usually has 0 is not an incident)
     if (e.watch.minValue !== undefined && value < e.watch.minValue && score.score > 0) {
-      score = { ...score, score: 0, direction: 'none' };
+      score.score = 0;
+      score.direction = 'none';
     }
     e.lastMs = tsMs;
     e.dirty = true;
@@ -182,7 +189,12 @@ export function createScorer(options: ScorerOptions): Scorer {
       delete h.anomalousSinceMs;
     }
     stats.scored += 1;
-    onScored({ account, watch: e.watch, tsMs, value, score });
+    out.account = account;
+    out.watch = e.watch;
+    out.tsMs = tsMs;
+    out.value = value;
+    out.score = score;
+    onScored(out);
   };
 
   return {

@@ -42,7 +42,7 @@ async function setup(s: Setup = {}) {
   const scorer = createScorer({ watches: [latencyWatch], defaultFactory: quietFactory });
   const advised: Array<{ p: ScoredPoint; arrival: number }> = [];
   const advisor: Advisor = {
-    onScored: (p, arrival) => advised.push({ p, arrival }),
+    onScored: (p, arrival) => advised.push({ p: { ...p, score: { ...p.score } }, arrival }),
     arrivalOf: () => undefined,
     tierOf: () => {
       throw new Error('not used');

@@ -13,6 +13,7 @@ import type { Scorer } from '../detect/scorer.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
 
 const tracer = trace.getTracer('forewarn');
 
@@ -27,6 +28,7 @@ export type RejectCode =
   | 'future_timestamp'
   | 'series_limit'
   | 'unknown_account'
+  | 'invalid_account'
   | 'invalid';
 
 export interface Rejection {
@@ -117,6 +119,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
         const lineOf = (i: number) => (lines ? (lines[i] ?? i + 1) : i + 1);
         const horizon = arrival + maxFutureMs;
         let admitted: Point[] | undefined; // allocated only when something is rejected
+        const added: Array<[Set<string>, string]> = []; // series this batch introduced
         // series added by this batch, so a rejected batch does not consume the limit
         for (let i = 0; i < points.length; i++) {
           const p = points[i]!;
@@ -126,7 +129,10 @@ export async function createIngestService(options: IngestServiceOptions): Promis
             code = 'future_timestamp';
             reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
           } else if (!knownAccounts.has(p.account)) {
-            if (strict) {
+            if (!isValidAccountId(p.account)) {
+              code = 'invalid_account';
+              reason = `invalid account id "${p.account.slice(0, 140)}" (${ACCOUNT_ID_RULE})`;
+            } else if (strict) {
               code = 'unknown_account';
               reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
             } else {
@@ -141,7 +147,10 @@ export async function createIngestService(options: IngestServiceOptions): Promis
               if (set.size >= maxSeries) {
                 code = 'series_limit';
                 reason = `account "${p.account}" already has ${maxSeries} series; metric "${p.metric}" not accepted`;
-              } else set.add(p.metric);
+              } else {
+                set.add(p.metric);
+                added.push([set, p.metric]);
+              }
             }
           }
           if (code !== undefined) {
@@ -157,7 +166,13 @@ export async function createIngestService(options: IngestServiceOptions): Promis
           });
         }
         if (ok.length > 0) {
-          await store.write(ok);
+          try {
+            await store.write(ok);
+          } catch (err) {
+            // nothing was stored: the batch must not use up series slots
+            for (const [set, metric] of added) set.delete(metric);
+            throw err;
+          }
           metrics?.ingestPoints.inc({ source }, ok.length);
           const stats = scorer.score(ok, (sp) => {
             if (sp.watch.ruled) advisor.onScored(sp, arrival);
