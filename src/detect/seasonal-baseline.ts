@@ -70,20 +70,8 @@ export const INTERVAL_GAIN = 0.1;
 export const MAD_TO_SIGMA = 1.2533141373155003;
 /** Huber psi clip for location updates, in sigmas: a 10-sigma outlier moves the model like a 2-sigma one. */
 export const HUBER_CLIP_SIGMAS = 2;
-/**
- * Clip of the scale update target, in sigmas: each point pulls the scale towards
- * min({@link SCALE_CONSISTENCY} x |residual|, this x scale). A bounded pull makes the scale an
- * M-estimator with a 50% breakdown point: when one visit in five of a bucket does not fit the
- * profile (a Monday, a weekend that starts at another UTC hour), the scale grows by ~1.4x, not
- * the 3-4x of a mean absolute error (whose self-reinforcing 3-sigma clip lets 20% misfits
- * multiply it). 2 keeps most of the efficiency of a mean for clean normal noise.
- */
-export const SCALE_CLIP_SIGMAS = 2;
-/**
- * Makes the clipped scale target consistent for normal noise: E[min(k|Z|, 2)] = 1 for a standard
- * normal Z at k = 1.36017 (solved numerically), so a clean series' scale converges to its sigma.
- */
-export const SCALE_CONSISTENCY = 1.360171989173573;
+/** |residual| clip for scale updates, in sigmas: a lone outlier can at most raise the scale slowly. */
+export const SCALE_CLIP_SIGMAS = 3;
 /**
  * Bucket maturity: a bucket that has seen W hours of data is trusted with weight min(1, W / this)
  * and its prior with the rest. Two hours = two visits of that hour (two days for a weekday hour,
@@ -415,11 +403,13 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
 
     // ---- learn from the cleaned observation (Huber psi, once warm) ----
     let psiResidual = residual;
-    const absForScale = residual < 0 ? -residual : residual;
+    let absForScale = residual < 0 ? -residual : residual;
     if (warm) {
       const clip = HUBER_CLIP_SIGMAS * scale;
       if (psiResidual > clip) psiResidual = clip;
       else if (psiResidual < -clip) psiResidual = -clip;
+      const scaleClip = SCALE_CLIP_SIGMAS * scale;
+      if (absForScale > scaleClip) absForScale = scaleClip;
     }
     const cleaned = expected + psiResidual;
     // early on plain averaging (gain 1/n), later the time-based exponential gain
@@ -430,8 +420,7 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     if (globalGain * n < 1) globalGain = 1 / n;
     const globalLevel = this.globalLevel;
     this.globalLevel = globalLevel + globalGain * (cleaned - globalLevel);
-    let scaleTarget = (warm ? SCALE_CONSISTENCY : MAD_TO_SIGMA) * absForScale;
-    if (warm && scaleTarget > SCALE_CLIP_SIGMAS * scale) scaleTarget = SCALE_CLIP_SIGMAS * scale;
+    const scaleTarget = MAD_TO_SIGMA * absForScale;
     if (points > 0) {
       const globalScale = this.globalScale;
       this.globalScale = globalScale + globalGain * (scaleTarget - globalScale);
