@@ -7,6 +7,9 @@
  * 2. memory per active series: detector state bytes, and measured heap growth per series;
  * 3. point-to-email latency: from the request carrying the point that opens a signal to the
  *    advisory being accepted by a real SMTP server (smtp-server) on loopback; p50/p99.
+ * 4. ingest throughput with the server store (FOREWARN_STORE=influx) against a real
+ *    VictoriaMetrics started like the tests start it: points/s acknowledged (spooled, fsync'ed,
+ *    scored, outputs written), and how long until the server holds everything.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +25,9 @@ import { loadServerConfig } from '../src/config/server-config.ts';
 import { detectorFactoryFor } from '../src/detect/combined.ts';
 import { createScorer } from '../src/detect/scorer.ts';
 import type { Point } from '../src/domain/types.ts';
+import type { InfluxStore } from '../src/store/influx/influx-store.ts';
+import { createQueryApi } from '../src/store/influx/query-api.ts';
+import { startVictoriaMetrics } from '../test/support/victoria-metrics.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -79,6 +85,51 @@ async function benchIngest(sync: 'full' | 'normal') {
     };
   } finally {
     await app.close();
+  }
+}
+
+async function benchIngestInflux() {
+  const vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
+  try {
+    const app = await startApp({ FOREWARN_STORE: 'influx', INFLUX_URL: vm.url, FOREWARN_MAX_SERIES_PER_ACCOUNT: '100' });
+    try {
+      const accounts = quick ? 500 : 2000;
+      const ticks = quick ? 96 : 288;
+      const start = Math.floor(Date.now() / 1000 / 300) * 300 - ticks * 300 - 3600;
+      const r = await runClient([app.base, String(accounts), String(ticks), '1', '2', String(start)]);
+      const store = app.fw.store as InfluxStore;
+      // acknowledged is not delivered: how long until the server has the spool's backlog
+      const t0 = performance.now();
+      const drained = await store.writer.sync(600_000);
+      const drainSeconds = (performance.now() - t0) / 1000;
+      const stats = store.stats();
+      await vm.flush();
+      const q = createQueryApi({ url: vm.url });
+      const window = `[${ticks * 300 + 7200}s]`;
+      const count = async (selector: string) =>
+        (await q.instant(`sum(count_over_time(${selector}${window}))`, Date.now())).reduce((n, s) => n + s.value, 0);
+      return {
+        accounts,
+        points: r.points!,
+        seconds: r.seconds!,
+        pointsPerSecond: Math.round(r.points! / r.seconds!),
+        requestP50Ms: r.requestP50Ms!,
+        requestP99Ms: r.requestP99Ms!,
+        failedRequests: r.failed!,
+        drained,
+        drainSecondsAfterLastRequest: Math.round(drainSeconds * 10) / 10,
+        deliveredPointsPerSecond: Math.round(r.points! / (r.seconds! + drainSeconds)),
+        /** raw points plus output lines (anomaly per scored point, health, signals, advisories) */
+        linesDelivered: stats.deliveredPoints,
+        rawPointsInServer: await count('{__name__=~"usage_.+"}'),
+        anomalyPointsInServer: await count('forewarn_anomaly_score'),
+        healthPointsInServer: await count('forewarn_health_score'),
+      };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await vm.destroy();
   }
 }
 
@@ -194,6 +245,18 @@ async function main() {
   results.ingest = full;
   console.log(`ingest (POST /api/v2/write -> embedded store, fsync per commit, detection + advice): ${full.pointsPerSecond.toLocaleString('en-US')} points/s`);
   console.log(`  ${full.points.toLocaleString('en-US')} points over ${full.series.toLocaleString('en-US')} series in ${full.seconds.toFixed(1)} s; ${full.pointsPerRequest} points/request, request p50 ${full.requestP50Ms?.toFixed(1)} ms, p99 ${full.requestP99Ms?.toFixed(1)} ms; target >= 300,000`);
+
+  const influx = await benchIngestInflux();
+  results.ingestInflux = influx;
+  console.log(
+    `ingest (POST /api/v2/write -> server store: spool fsync per write, detection + advice, outputs -> VictoriaMetrics): ${influx.pointsPerSecond.toLocaleString('en-US')} points/s acknowledged`,
+  );
+  console.log(
+    `  ${influx.points.toLocaleString('en-US')} points in ${influx.seconds.toFixed(1)} s, request p50 ${influx.requestP50Ms?.toFixed(1)} ms, p99 ${influx.requestP99Ms?.toFixed(1)} ms; ` +
+      `all in VictoriaMetrics ${influx.drainSecondsAfterLastRequest} s after the last request (${influx.deliveredPointsPerSecond.toLocaleString('en-US')} points/s end to end, ` +
+      `${influx.linesDelivered.toLocaleString('en-US')} lines incl. outputs); in the server: ${influx.rawPointsInServer.toLocaleString('en-US')} raw, ` +
+      `${influx.anomalyPointsInServer.toLocaleString('en-US')} anomaly, ${influx.healthPointsInServer.toLocaleString('en-US')} health points`,
+  );
 
   const mem = benchMemory();
   results.memory = mem;

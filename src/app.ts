@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { ServerConfig } from './config/server-config.ts';
 import type { RulesBundle, TierSpec } from './config/types.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
+import { utcOffsetMinutes } from './domain/timezone.ts';
 import type { AccountRecord } from './domain/types.ts';
 import { createAdvisor, type Advisor } from './advise/advisor.ts';
 import { stableId } from './advise/policy.ts';
@@ -15,12 +16,17 @@ import { sweepSlos } from './advise/slo.ts';
 import { detectorFactoryFor } from './detect/combined.ts';
 import { createScorer, type Scorer, type Watch } from './detect/scorer.ts';
 import { createIngestService, type IngestService } from './ingest/ingest-service.ts';
+import { createSourceScheduler, type SourceScheduler } from './ingest/pull/scheduler.ts';
 import { createApi } from './api/routes.ts';
 import { createEmlFileNotifier } from './notify/email/eml-files.ts';
 import { createSmtpNotifier } from './notify/email/smtp.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { createOutbox, type Outbox } from './notify/outbox.ts';
 import { createEmbeddedStore } from './store/embedded/embedded-store.ts';
+import { createInfluxOutputSink } from './store/influx/influx-output-sink.ts';
+import { createInfluxStore, type InfluxStore } from './store/influx/influx-store.ts';
+import { checkInfluxServer } from './store/influx/server-check.ts';
+import { noopOutputSink, type OutputSink } from './store/output-sink.ts';
 import { createSqliteStateStore } from './store/sqlite/sqlite-state-store.ts';
 import type { StateStore } from './store/state-store.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
@@ -36,6 +42,10 @@ export interface ForewarnOptions {
   /** overrides the stores chosen from config (tests) */
   state?: StateStore;
   store?: TimeSeriesStore;
+  /** overrides the output sink chosen from config (tests) */
+  sink?: OutputSink;
+  /** environment read by pull sources for `url_env` / `headers_env` (default process.env) */
+  sourceEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Forewarn {
@@ -44,9 +54,13 @@ export interface Forewarn {
   rules: RulesBundle;
   state: StateStore;
   store: TimeSeriesStore;
+  /** where anomaly, health, signal and advisory outputs go (a no-op with the embedded store) */
+  sink: OutputSink;
   scorer: Scorer;
   advisor: Advisor;
   ingest: IngestService;
+  /** the pull sources of rules/sources.yaml */
+  sources: SourceScheduler;
   outbox: Outbox;
   notifier: Notifier;
   metrics: Metrics;
@@ -62,7 +76,14 @@ export interface Forewarn {
 /** The detector watches of the rules: one per rule. */
 export function watchesOf(rules: RulesBundle): Watch[] {
   return rules.rules.rules.map((r) => {
-    const w: Watch = { id: r.name, series: r.series, factory: detectorFactoryFor(r.detector, r.direction), ruled: true };
+    const zFloor = r.sensitivitySigmas !== undefined ? { zFloor: r.sensitivitySigmas } : {};
+    const w: Watch = {
+      id: r.name,
+      series: r.series,
+      factory: detectorFactoryFor(r.detector, r.direction, { seasonal: { ...zFloor } }),
+      factoryAt: (utcOffsetMinutes) => detectorFactoryFor(r.detector, r.direction, { seasonal: { ...zFloor, utcOffsetMinutes } }),
+      ruled: true,
+    };
     if (r.metric !== undefined) w.metric = r.metric;
     if (r.ratio) w.ratio = r.ratio;
     if (r.minValue !== undefined) w.minValue = r.minValue;
@@ -105,11 +126,19 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? createMetrics();
   if (!options.state || !options.store) fs.mkdirSync(config.dataDir, { recursive: true });
+  // FOREWARN_STORE=influx: a wrong or unreachable server stops the start, naming the setting
+  if (!options.store && config.influx) await checkInfluxServer(config.influx);
 
   const state = options.state ?? createSqliteStateStore({ path: path.join(config.dataDir, 'state.db') });
+  const influx: InfluxStore | undefined =
+    !options.store && config.influx
+      ? createInfluxStore({ ...config.influx, listWindowMs: config.retentionMs, listFutureMs: Math.max(86_400_000, config.maxFutureMs + 60_000) })
+      : undefined;
   const store =
     options.store ??
+    influx ??
     createEmbeddedStore({ path: path.join(config.dataDir, 'timeseries.db'), synchronous: config.sqliteSync, retentionMs: config.retentionMs });
+  const sink = options.sink ?? (influx ? createInfluxOutputSink({ writer: influx.writer }) : noopOutputSink);
   seedAccounts(rules, state, clock.nowMs());
 
   const notifier =
@@ -134,9 +163,15 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   const scorer = createScorer({
     watches: watchesOf(rules),
     defaultFactory: detectorFactoryFor('combined', 'both'),
+    defaultFactoryAt: (utcOffsetMinutes) => detectorFactoryFor('combined', 'both', { seasonal: { utcOffsetMinutes } }),
     loadSnapshot: (key) => state.loadCheckpoint(key),
+    // asked once per new series: the account's time zone decides its time of day and weekends
+    utcOffsetOf: (account) => {
+      const tz = state.getAccount(account)?.timezone;
+      return tz ? utcOffsetMinutes(tz, clock.nowMs()) : 0;
+    },
   });
-  advisor = createAdvisor({ rules, state, clock, metrics, publicUrl: config.publicUrl, onEnqueued: () => outbox.kick() });
+  advisor = createAdvisor({ rules, state, clock, metrics, publicUrl: config.publicUrl, onEnqueued: () => outbox.kick(), sink });
   const ingest = await createIngestService({
     store,
     state,
@@ -147,8 +182,18 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     maxFutureMs: config.maxFutureMs,
     maxSeriesPerAccount: config.maxSeriesPerAccount,
     strictAccounts: config.strictAccounts,
+    sink,
+  });
+  const sources = createSourceScheduler({
+    sources: rules.sources,
+    ingest,
+    state,
+    clock,
+    metrics,
+    ...(options.sourceEnv ? { env: options.sourceEnv } : {}),
   });
   const app = createApi({
+    sources,
     config,
     rules,
     state,
@@ -158,7 +203,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     advisor,
     clock,
     metrics,
-    health: () => ({ series: scorer.stats().series, store: 'embedded', notifier: notifier.name }),
+    health: () => ({ series: scorer.stats().series, store: influx ? 'influx' : 'embedded', notifier: notifier.name }),
   });
 
   const tiers = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));
@@ -224,9 +269,11 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     rules,
     state,
     store,
+    sink,
     scorer,
     advisor,
     ingest,
+    sources,
     outbox,
     notifier,
     metrics,
@@ -234,6 +281,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     sweepTickets,
     start() {
       outbox.start(1000);
+      sources.start();
       timers.push(setInterval(checkpoint, 10_000).unref());
       timers.push(setInterval(sweepTickets, 30_000).unref());
       timers.push(
@@ -245,10 +293,13 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     async close() {
       if (closed) return;
       closed = true;
+      // started last, stopped first: no pull writes into a closing pipeline
+      await sources.stop();
       for (const t of timers) clearInterval(t);
       await outbox.stop();
       checkpoint();
       await notifier.close();
+      await sink.close();
       await store.close();
       state.close();
     },

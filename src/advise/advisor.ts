@@ -2,12 +2,14 @@
  * The advise stage: feeds scored points of ruled series through the episode machine, and on each
  * transition records the signal, asks the pure policy what to do, and writes the outcome (signal,
  * outbox entries, ticket) to the state store in one transaction. Delivery is the outbox's job.
+ * With an output sink, signal states and queued advisories are also written there (dashboards).
  */
 import { trace } from '@opentelemetry/api';
 import type { RuleSpec, RulesBundle, TierSpec } from '../config/types.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { AccountRecord, AdvisoryKind, Signal } from '../domain/types.ts';
 import type { ScoredPoint } from '../detect/scorer.ts';
+import type { OutputSink } from '../store/output-sink.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { initialEpisode, stepEpisode, type EpisodeState, type EpisodeTransition } from './episode.ts';
@@ -25,6 +27,8 @@ export interface AdvisorOptions {
   publicUrl: string;
   /** called after new advisories were written to the outbox */
   onEnqueued?: () => void;
+  /** where signal states (on each transition, and per scored point while open) and queued advisories are written */
+  sink?: OutputSink;
 }
 
 /** What the advisor remembers per account x rule (checkpointed). */
@@ -75,6 +79,9 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
   const openAt = new Map<string, number>(rules.rules.rules.map((r) => [r.name, r.severity.info ?? r.severity.warning]));
   const dirty = new Set<string>();
   const arrivals = new Map<string, number>();
+  const sink = options.sink?.enabled ? options.sink : undefined;
+  // open signals by id, so the sink sees them on every point without a state-store read
+  const liveSignals = new Map<string, Signal>();
 
   const tierOf = (account: AccountRecord): TierSpec => {
     if (account.unclassified && account.tierOverride === undefined) return lowestTier;
@@ -168,12 +175,14 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       });
       let queued = 0;
       const final = signal;
+      const written: typeof decision.advisories = [];
       state.transaction(() => {
         state.saveSignal(final);
         for (const d of decision.advisories) {
           if (state.enqueueAdvisory({ ...d, status: 'pending', attempts: 0, nextAttemptAtWallMs: nowWall })) {
             queued += 1;
             metrics?.advisoriesQueued.inc({ kind: d.kind });
+            if (sink) written.push(d);
           }
         }
         if (decision.ticket) {
@@ -189,6 +198,12 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
         metrics.signalTransitions.inc({ transition, tier: tier.name, domain: rule.domain });
         if (transition === 'opened') metrics.signalsOpen.inc({ tier: tier.name, domain: rule.domain });
         if (transition === 'resolved') metrics.signalsOpen.dec({ tier: signal.tier, domain: rule.domain });
+      }
+      if (sink) {
+        sink.signal(final, p.tsMs, p.score.score);
+        for (const d of written) sink.advisory({ account: d.account, kind: d.kind, tier: d.tier, severity: d.severity, decidedAtMs: d.decidedAtMs });
+        if (transition === 'resolved') liveSignals.delete(final.id);
+        else liveSignals.set(final.id, final);
       }
       if (transition === 'resolved') {
         rs.lastResolvedMs = p.tsMs;
@@ -225,6 +240,15 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       }
       rs.episode = step.state;
       if (step.transition) apply(p, rule, rs, step.transition, arrivalWallMs);
+      else if (sink && rs.signalId !== undefined) {
+        // an open signal stays visible on dashboards: its state at every point of its series
+        let live = liveSignals.get(rs.signalId);
+        if (!live) {
+          live = state.getSignal(rs.signalId);
+          if (live) liveSignals.set(live.id, live);
+        }
+        if (live) sink.signal(live, p.tsMs, p.score.score);
+      }
     },
     arrivalOf(signalId) {
       return arrivals.get(signalId);

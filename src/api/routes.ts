@@ -20,7 +20,9 @@ import { parseLineProtocol } from '../ingest/line-protocol.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import type { SourceStatusJson } from '../ingest/pull/status.ts';
 import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
+import { isValidTimeZone } from '../domain/timezone.ts';
 import { HttpError, renderError } from './http-error.ts';
 import { parseTimeParam, toApi } from './serialize.ts';
 
@@ -36,6 +38,8 @@ export interface ApiOptions {
   metrics: Metrics;
   /** extra readiness facts for /healthz */
   health?: () => Record<string, unknown>;
+  /** the pull sources, for GET /api/sources (and their lag gauges on /metrics) */
+  sources?: { statusJson(): SourceStatusJson[] };
 }
 
 type Env = { Variables: { role: Role } };
@@ -59,6 +63,7 @@ const accountBody = z.strictObject({
   technical_contacts: z.array(contactSchema).default([]),
   business_contacts: z.array(contactSchema).default([]),
   region: z.string().min(1).optional(),
+  timezone: z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)' }).optional(),
 });
 
 const PRECISION_MS = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000 } as const;
@@ -224,6 +229,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
     if (b.tier !== undefined) record.tierOverride = b.tier;
     if (b.csm) record.csm = b.csm;
     if (b.region !== undefined) record.region = b.region;
+    if (b.timezone !== undefined) record.timezone = b.timezone;
     state.upsertAccount(record);
     ingest.knowAccount(id);
     return c.json(accountView(record), prev ? 200 : 201);
@@ -320,12 +326,16 @@ export function createApi(options: ApiOptions): Hono<Env> {
   app.post('/api/tickets/:id/ack', need('write'), ticketAction('acknowledged'));
   app.post('/api/tickets/:id/resolve', need('write'), ticketAction('resolved'));
 
+  // ---- pull sources
+  app.get('/api/sources', need('read'), (c) => c.json(options.sources?.statusJson() ?? []));
+
   // ---- operations
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', time: new Date(clock.nowMs()).toISOString(), outboxDepth: state.outboxDepth(), ...(options.health?.() ?? {}) }),
   );
   app.get('/metrics', async (c) => {
     metrics.outboxDepth.set(state.outboxDepth());
+    options.sources?.statusJson(); // refreshes the forewarn_source_lag_seconds gauges
     return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
 

@@ -1,6 +1,7 @@
 /**
  * The `forewarn` command line: run (the server), check (validate a rules folder), replay (feed a
- * file through the whole pipeline offline, in event time), demo (the main job on embedded defaults).
+ * file through the whole pipeline offline, in event time), import (backfill a file into the data
+ * folder), demo (the main job on embedded defaults).
  */
 import { parseArgs } from 'node:util';
 import { checkRules } from '../config/check.ts';
@@ -17,6 +18,14 @@ commands:
       --rules DIR          rules folder (default ./rules)
       --data DIR           data folder (default ./data/replay; emptied first)
       --precision P        line protocol timestamp precision: ns, us, ms, s (default ns)
+  import FILE [options]    backfill a CSV (account,metric,ts,value), NDJSON (one /api/telemetry
+                           item per line) or line-protocol (.lp/.txt) file, optionally .gz, into
+                           the configured data folder through the ingest pipeline
+      --rules DIR          rules folder (default $FOREWARN_RULES_DIR or ./rules)
+      --data DIR           data folder (default $FOREWARN_DATA_DIR or ./data)
+      --format F           csv, ndjson or lp (default: from the file name)
+      --precision P        line protocol timestamp precision: ns, us, ms, s (default ns)
+      --rejects FILE       also write every rejected row (line,code,reason) to FILE
   demo [options]           generate a fleet with injected incidents, play it through the
                            pipeline and print what Forewarn caught
       --accounts N         number of accounts (default 220)
@@ -55,6 +64,32 @@ async function main(argv: string[]): Promise<number> {
         rulesDir: values.rules ?? './rules',
         dataDir: values.data ?? './data/replay',
         precision: (values.precision ?? 'ns') as 'ns' | 'us' | 'ms' | 's',
+      });
+    }
+    case 'import': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { rules: { type: 'string' }, data: { type: 'string' }, format: { type: 'string' }, precision: { type: 'string' }, rejects: { type: 'string' } },
+      });
+      const file = positionals[0];
+      if (!file) {
+        process.stderr.write(`forewarn import: missing FILE\n\n${USAGE}`);
+        return 2;
+      }
+      if (values.format !== undefined && !['csv', 'ndjson', 'lp'].includes(values.format)) throw new UsageError(`--format must be csv, ndjson or lp, got "${values.format}"`);
+      const precision = values.precision ?? 'ns';
+      if (!['ns', 'us', 'ms', 's'].includes(precision)) throw new UsageError(`--precision must be ns, us, ms or s, got "${precision}"`);
+      const { importFile } = await import('./import.ts');
+      return importFile({
+        file,
+        rulesDir: values.rules ?? process.env.FOREWARN_RULES_DIR ?? './rules',
+        env: { ...process.env, ...(values.data !== undefined ? { FOREWARN_DATA_DIR: values.data } : {}) },
+        ...(values.format !== undefined ? { format: values.format as 'csv' | 'ndjson' | 'lp' } : {}),
+        precision: precision as 'ns' | 'us' | 'ms' | 's',
+        ...(values.rejects !== undefined ? { rejectsFile: values.rejects } : {}),
+        stdout: process.stdout,
+        stderr: process.stderr,
       });
     }
     case 'demo': {

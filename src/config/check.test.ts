@@ -21,6 +21,7 @@ describe('forewarn check', () => {
       'rules/templates/technical_advisory.yaml: ok',
       'rules/templates/resolution_note.yaml: ok',
       'rules/accounts.yaml: ok (6 seed accounts)',
+      'rules/sources.yaml: ok (3 sources, 3 disabled)',
       'ok: 4 tiers, 6 rules, 4 templates, 6 seed accounts',
     ]);
   });

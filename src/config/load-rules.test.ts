@@ -85,7 +85,7 @@ describe('loadRules: the default rules folder', () => {
   it('loads without issues', () => {
     const result = inspectRules(DEFAULT_RULES);
     expect(result.issues.map(formatIssue)).toEqual([]);
-    expect(result.counts).toEqual({ tiers: 4, rules: 6, templates: 4, accounts: 6 });
+    expect(result.counts).toEqual({ tiers: 4, rules: 6, templates: 4, accounts: 6, sources: 3 });
   });
 
   it('orders the tiers highest-value first, with ranks, ms SLOs and filled-in actions', () => {
@@ -295,12 +295,12 @@ describe('loadRules: broken folders name the file, line and path', () => {
     ],
     [
       'thresholds out of order',
-      [{ file: 'rules.yaml', replace: 'severity: { info: 0.45, warning: 0.65, critical: 0.85 }', with: 'severity: { info: 0.45, warning: 0.95, critical: 0.85 }' }],
-      [{ file: 'rules.yaml', path: 'rules[0].severity.warning', message: 'thresholds out of order: warning 0.95 must be below critical 0.85', at: '|0.95' }],
+      [{ file: 'rules.yaml', replace: 'severity: { info: 0.45, warning: 0.65, critical: 0.88 }', with: 'severity: { info: 0.45, warning: 0.95, critical: 0.88 }' }],
+      [{ file: 'rules.yaml', path: 'rules[2].severity.warning', message: 'thresholds out of order: warning 0.95 must be below critical 0.88', at: '|0.95' }],
     ],
     [
       'threshold above 1',
-      [{ file: 'rules.yaml', replace: 'critical: 0.8 }', with: 'critical: 1.5 }' }],
+      [{ file: 'rules.yaml', replace: 'warning: 0.6, critical: 0.8 }', with: 'warning: 0.6, critical: 1.5 }' }],
       [{ file: 'rules.yaml', path: 'rules[5].severity.critical', message: 'must be <= 1, got 1.5', at: '|1.5' }],
     ],
     [
@@ -331,7 +331,7 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'wrong type',
       [{ file: 'rules.yaml', replace: 'open_after_points: 2', with: 'open_after_points: "2"' }],
-      [{ file: 'rules.yaml', path: 'rules[5].open_after_points', message: 'expected number, got "2"', at: 'open_after_points: |"2"' }],
+      [{ file: 'rules.yaml', path: 'rules[3].open_after_points', message: 'expected number, got "2"', at: 'open_after_points: |"2"' }],
     ],
     [
       'missing required key',

@@ -6,6 +6,7 @@
  *
  * Layout of a rules folder:
  *   tiers.yaml  rules.yaml  routing.yaml  templates/<kind>.yaml (one per templated kind)  [accounts.yaml]
+ *   [sources.yaml] (pull sources, see `sources-schema.ts`)
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,7 @@ import {
   templateFileSchema,
   tiersFileSchema,
 } from './schema.ts';
+import { sourcesFileSchema } from './sources-schema.ts';
 import type { RulesBundle, TemplateSpec } from './types.ts';
 
 /** The files of a rules folder, relative to it. */
@@ -36,6 +38,7 @@ export const RULES_FILES = Object.freeze({
   rules: 'rules.yaml',
   routing: 'routing.yaml',
   accounts: 'accounts.yaml',
+  sources: 'sources.yaml',
   templatesDir: 'templates',
 });
 
@@ -56,7 +59,7 @@ export interface RulesInspection {
   /** every issue, in file order */
   issues: ConfigIssue[];
   /** counts of what could be read, even when there are issues */
-  counts: { tiers: number; rules: number; templates: number; accounts: number };
+  counts: { tiers: number; rules: number; templates: number; accounts: number; sources?: number };
   /** the frozen bundle, present only when there are no issues */
   bundle?: RulesBundle;
 }
@@ -87,7 +90,7 @@ interface Source {
 /** Validates the rules folder `dir` and reports every issue; never throws for bad content. */
 export function inspectRules(dir: string): RulesInspection {
   const files: FileReport[] = [];
-  const counts = { tiers: 0, rules: 0, templates: 0, accounts: 0 };
+  const counts: RulesInspection['counts'] = { tiers: 0, rules: 0, templates: 0, accounts: 0 };
   const fileName = (rel: string) => path.join(dir, rel);
   const finish = (bundle?: RulesBundle): RulesInspection => {
     for (const f of files) f.issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
@@ -178,8 +181,19 @@ export function inspectRules(dir: string): RulesInspection {
   }
   if (accountsSrc) accountsSrc.report.summary = plural(counts.accounts, 'seed account');
 
+  // --- sources.yaml (optional): pull sources
+  const sourcesSrc = open(RULES_FILES.sources, true);
+  const sources = sourcesSrc ? validate(sourcesSrc, sourcesFileSchema) : { sources: [] };
+  const rawSources = listAt(sourcesSrc?.raw, 'sources');
+  if (sourcesSrc && rawSources) {
+    uniqueNames(sourcesSrc, rawSources, 'sources', 'name', 'source name');
+    counts.sources = rawSources.length;
+    const disabled = rawSources.filter((s) => field(s, 'enabled') === false).length;
+    sourcesSrc.report.summary = `${plural(rawSources.length, 'source')}${disabled > 0 ? `, ${disabled} disabled` : ''}`;
+  }
+
   // --- stray YAML files at the top level (a misspelt `tier.yaml` would otherwise be silently ignored)
-  const known: string[] = [RULES_FILES.tiers, RULES_FILES.rules, RULES_FILES.routing, RULES_FILES.accounts];
+  const known: string[] = [RULES_FILES.tiers, RULES_FILES.rules, RULES_FILES.routing, RULES_FILES.accounts, RULES_FILES.sources];
   for (const entry of readdirSync(dir).sort()) {
     if (!/\.ya?ml$/.test(entry) || known.includes(entry)) continue;
     const hint = closest(entry, known);
@@ -190,7 +204,7 @@ export function inspectRules(dir: string): RulesInspection {
     });
   }
 
-  if (!tiers || !rules || !routing || !accounts || counts.templates !== ADVISORY_KINDS.length) return finish();
+  if (!tiers || !rules || !routing || !accounts || !sources || counts.templates !== ADVISORY_KINDS.length) return finish();
   const bundle: RulesBundle = {
     dir: path.resolve(dir),
     tiers,
@@ -198,6 +212,7 @@ export function inspectRules(dir: string): RulesInspection {
     routing,
     templates: templates as Record<TemplatedKind, TemplateSpec>,
     accounts: accounts.accounts,
+    sources: sources.sources,
   };
   return finish(deepFreeze(bundle));
 }

@@ -404,6 +404,7 @@ const ruleSchema = z
     guidance: text,
     next_step: text,
     min_value: z.number().optional(),
+    sensitivity_sigmas: z.number().min(1).max(10).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.metric !== undefined && r.ratio !== undefined)
@@ -449,7 +450,7 @@ const ruleSchema = z
       name: r.name,
       description: r.description ?? '',
       series: ratio ? `${ratio.numerator}/${ratio.denominator}` : (r.metric ?? ''),
-      ...defined({ metric: r.metric, ratio, minValue: r.min_value }),
+      ...defined({ metric: r.metric, ratio, minValue: r.min_value, sensitivitySigmas: r.sensitivity_sigmas }),
       detector: r.detector ?? DEFAULTS.detector,
       direction: r.direction ?? DEFAULTS.direction,
       domain: r.domain,

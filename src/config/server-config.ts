@@ -25,6 +25,58 @@ export interface ServerConfig {
   retentionMs: number;
   /** fsync every ingest commit (full) or rely on the WAL (normal) */
   sqliteSync: 'full' | 'normal';
+  /** the time-series server, when FOREWARN_STORE=influx; unset: the embedded store */
+  influx?: InfluxConfig;
+}
+
+/** A time-series server speaking the InfluxDB v2 write API (FOREWARN_STORE=influx). */
+export interface InfluxConfig {
+  /** INFLUX_URL: base URL of the write API */
+  url: string;
+  /** INFLUX_TOKEN */
+  token?: string;
+  /** INFLUX_ORG (default forewarn; VictoriaMetrics ignores it) */
+  org: string;
+  /** INFLUX_BUCKET (default forewarn; VictoriaMetrics ignores it) */
+  bucket: string;
+  /** FOREWARN_QUERY_URL: Prometheus-compatible query API (default: INFLUX_URL) */
+  queryUrl: string;
+  /** FOREWARN_SPOOL_DIR: local spool of points not yet acknowledged by the server (default <dataDir>/spool) */
+  spoolDir: string;
+}
+
+function httpUrl(env: Env, name: string, example: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let ok = false;
+  try {
+    const u = new URL(raw);
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new EnvError(name, `expected an http(s) URL without credentials such as ${example}, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+function influxConfig(env: Env, dataDir: string): InfluxConfig | undefined {
+  const kind = (env.FOREWARN_STORE?.trim() || 'embedded').toLowerCase();
+  if (kind !== 'embedded' && kind !== 'influx') throw new EnvError('FOREWARN_STORE', `expected embedded or influx, got "${env.FOREWARN_STORE}"`);
+  if (kind === 'embedded') return undefined;
+  const url = httpUrl(env, 'INFLUX_URL', 'http://127.0.0.1:8428');
+  if (url === undefined) {
+    throw new EnvError('INFLUX_URL', 'FOREWARN_STORE=influx needs the write URL of the time-series server, e.g. http://127.0.0.1:8428 (VictoriaMetrics)');
+  }
+  const c: InfluxConfig = {
+    url,
+    org: env.INFLUX_ORG?.trim() || 'forewarn',
+    bucket: env.INFLUX_BUCKET?.trim() || 'forewarn',
+    queryUrl: httpUrl(env, 'FOREWARN_QUERY_URL', 'http://127.0.0.1:8428') ?? url,
+    spoolDir: env.FOREWARN_SPOOL_DIR?.trim() || `${dataDir.replace(/\/+$/, '')}/spool`,
+  };
+  const token = env.INFLUX_TOKEN?.trim();
+  if (token) c.token = token;
+  return c;
 }
 
 /** An environment variable with a wrong value. */
@@ -126,5 +178,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
     sqliteSync: sync,
   };
   if (smtpUrl !== undefined) config.smtpUrl = smtpUrl;
+  const influx = influxConfig(env, config.dataDir);
+  if (influx !== undefined) config.influx = influx;
   return config;
 }

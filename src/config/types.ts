@@ -92,6 +92,11 @@ export interface RuleSpec {
   nextStep: string;
   /** only points with observed values at or above this are considered (e.g. ignore idle accounts) */
   minValue?: number;
+  /**
+   * deviations up to this many robust sigmas from the seasonal baseline score 0 (default 3):
+   * lower catches smaller changes sooner, at the cost of more false alarms
+   */
+  sensitivitySigmas?: number;
 }
 
 export interface RulesConfig {
@@ -144,4 +149,114 @@ export interface RulesBundle {
   routing: RoutingConfig;
   templates: TemplatesConfig;
   accounts: AccountSeed[];
+  /** pull sources of rules/sources.yaml (optional file; empty when absent) */
+  sources: SourceSpec[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// sources.yaml (optional): pull sources
+
+/** The kinds of pull source. */
+export type SourceKind = 'sql' | 'prometheus' | 'http_json';
+
+/** Retry delays after a failed pull: `initialMs`, doubling per consecutive failure, at most `maxMs`. */
+export interface SourceBackoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+/** Where one mapped field comes from: a column / dotted path of the row or item, or a fixed value. */
+export type FieldSource = { from: string } | { fixed: string };
+
+/**
+ * How a row (SQL) or item (HTTP JSON) becomes points: one point per entry of `values`, each with
+ * the row's account and event time.
+ */
+export interface FieldMapping {
+  account: FieldSource;
+  /** column / path of the event time; undefined: the wall time of the pull */
+  time?: string;
+  /** unit of numeric event times */
+  timeUnit: 'ms' | 's';
+  values: Array<{ metric: FieldSource; value: string }>;
+}
+
+/** What every pull source has. */
+export interface SourceSpecBase {
+  name: string;
+  kind: SourceKind;
+  /** false: declared and validated, but never pulled */
+  enabled: boolean;
+  intervalMs: number;
+  /** one request / query may take at most this long */
+  timeoutMs: number;
+  backoff: SourceBackoff;
+}
+
+/** An incremental query against PostgreSQL. */
+export interface SqlSourceSpec extends SourceSpecBase {
+  kind: 'sql';
+  /** postgres:// URL, either given or read from the environment variable `urlEnv` at start */
+  url?: string;
+  urlEnv?: string;
+  /** table mode: the puller writes the keyset query */
+  table?: string;
+  /** query mode: the user's query with `$1` = cursor, optional `$2` = key of the last row, `$3` = batch size */
+  query?: string;
+  /** the cursor column (e.g. updated_at): rows are read in its order */
+  cursor: string;
+  /** the tie-breaker column, unique per row (e.g. id) */
+  key: string;
+  /** cursor value before the first pull (exclusive); undefined in table mode: from the first row */
+  start?: string;
+  batchSize: number;
+  /** at most this many pages per pull; the next pull follows at once when more are waiting */
+  maxPages: number;
+  /** table mode: rows whose cursor is newer than now() minus this are left for a later pull */
+  settleMs: number;
+  map: FieldMapping;
+}
+
+/** One scrape target of a Prometheus source. */
+export interface ScrapeTarget {
+  url: string;
+  /** account of every sample of the target that has no account label */
+  account?: string;
+}
+
+/** Prometheus / OpenMetrics scrapes. */
+export interface PrometheusSourceSpec extends SourceSpecBase {
+  kind: 'prometheus';
+  targets: ScrapeTarget[];
+  /** label holding the account id (wins over the target's `account`) */
+  accountLabel?: string;
+  /** metric names to keep (`*` wildcards); empty: every metric */
+  include: string[];
+  /** label values appended to the metric name (`http_requests_total` + method=GET -> `http_requests_total_GET`) */
+  suffixLabels: string[];
+  /** counters (and histogram/summary _count, _sum, _bucket): `delta` = increase since the previous scrape */
+  counters: 'delta' | 'raw';
+  /** use the sample's own timestamp when it has one (else the scrape time) */
+  honorTimestamps: boolean;
+  /** header name -> environment variable holding its value */
+  headersEnv: Record<string, string>;
+}
+
+/** A JSON document polled over HTTP. */
+export interface HttpJsonSourceSpec extends SourceSpecBase {
+  kind: 'http_json';
+  url: string;
+  /** dotted path of the array of items in the body; undefined: the body is the array */
+  items?: string;
+  map: FieldMapping;
+  /** query parameter carrying the newest event time already pulled */
+  cursorParam?: string;
+  cursorFormat: 'iso' | 'ms' | 's';
+  /** fixed request headers */
+  headers: Record<string, string>;
+  /** header name -> environment variable holding its value */
+  headersEnv: Record<string, string>;
+}
+
+/** One entry of sources.yaml. */
+export type SourceSpec = SqlSourceSpec | PrometheusSourceSpec | HttpJsonSourceSpec;

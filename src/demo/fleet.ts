@@ -4,6 +4,7 @@
  * counters) and incidents injected at known times, each with the moment it becomes visible to
  * the customer, so the demo can measure lead time.
  */
+import { utcOffsetMinutes } from '../domain/timezone.ts';
 import type { Contact, Criticality } from '../domain/types.ts';
 
 export type IncidentType =
@@ -45,6 +46,7 @@ export interface DemoAccount {
   strategic: boolean;
   businessCritical: boolean;
   region: string;
+  timezone: string;
   utcOffsetHours: number;
   csm?: Contact;
   technicalContacts: Contact[];
@@ -100,12 +102,13 @@ export function rng(seed: number): () => number {
   };
 }
 
-const REGIONS: Array<[string, number]> = [
-  ['us-east', -5],
-  ['us-west', -8],
-  ['eu-west', 0],
-  ['eu-central', 1],
-  ['ap-southeast', 8],
+/** region, its users' UTC offset in hours (northern winter), and the IANA zone registered for it */
+const REGIONS: Array<[string, number, string]> = [
+  ['us-east', -5, 'America/New_York'],
+  ['us-west', -8, 'America/Los_Angeles'],
+  ['eu-west', 0, 'Europe/London'],
+  ['eu-central', 1, 'Europe/Berlin'],
+  ['ap-southeast', 8, 'Asia/Singapore'],
 ];
 const NAMES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka', 'Vandelay', 'Pied Piper', 'Aperture', 'Massive Dynamic', 'Gringotts', 'Oscorp', 'Nakatomi', 'Dunder Mifflin', 'Prestige'];
 const SUFFIX = ['Corp', 'Labs', 'Systems', 'Retail', 'Health', 'Logistics', 'Media', 'Bank', 'Travel', 'Energy', 'Foods'];
@@ -144,7 +147,7 @@ function tierFor(i: number, n: number): IntendedTier {
 
 function makeAccount(i: number, n: number, r: () => number): DemoAccount {
   const tier = tierFor(i, n);
-  const [region, offset] = REGIONS[Math.floor(r() * REGIONS.length)]!;
+  const [region, offset, timezone] = REGIONS[Math.floor(r() * REGIONS.length)]!;
   const base = `${NAMES[i % NAMES.length]} ${SUFFIX[Math.floor(i / NAMES.length) % SUFFIX.length]}`;
   const id = `${base.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${String(i).padStart(3, '0')}`;
   const domain = `${id}.example`;
@@ -165,6 +168,7 @@ function makeAccount(i: number, n: number, r: () => number): DemoAccount {
     strategic: tier === 'strategic',
     businessCritical: (tier === 'strategic' || tier === 'enterprise') && r() < 0.5,
     region,
+    timezone,
     utcOffsetHours: offset,
     technicalContacts: [{ name: 'Platform Team', email: `platform@${domain}` }],
     businessContacts: tier === 'self-serve' ? [] : [{ name: 'Operations', email: `ops@${domain}` }],
@@ -223,8 +227,13 @@ function makeIncidents(accounts: DemoAccount[], startMs: number, endMs: number, 
       used.add(a.id);
       const span = type === 'quota_exhaustion' ? 3.5 * 24 * HOUR : 30 * HOUR;
       const latest = endMs - span;
-      // onsets on business days, mid-morning local time: when problems are usually introduced
-      let onset = earliest + r() * Math.max(0, latest - earliest);
+      // onsets on business days, 08:00-16:00 local time: when changes ship and problems start
+      const offsetMs = a.utcOffsetHours * HOUR;
+      const days = Math.max(1, Math.floor((latest - earliest) / (24 * HOUR)));
+      let localDay = Math.floor((earliest + offsetMs) / (24 * HOUR)) + Math.floor(r() * days);
+      while ([0, 6].includes(new Date(localDay * 24 * HOUR).getUTCDay())) localDay += 1;
+      let onset = localDay * 24 * HOUR - offsetMs + (8 + r() * 8) * HOUR;
+      if (onset > latest) onset -= 7 * 24 * HOUR;
       onset = Math.floor(onset / (5 * 60_000)) * 5 * 60_000;
       out.push(incident(type, a, onset));
     }
@@ -292,6 +301,9 @@ export function generateFleet(options: FleetOptions): Fleet {
   const ticks = Math.floor((options.days * 24 * HOUR) / stepMs);
   const startMs = endMs - ticks * stepMs;
   const accounts = Array.from({ length: options.accounts }, (_, i) => makeAccount(i, options.accounts, r));
+  // users live by their zone's offset at the time of the data (daylight saving included)
+  for (const a of accounts) a.utcOffsetHours = utcOffsetMinutes(a.timezone, endMs) / 60;
+  // (incidents are placed in each account's local business hours, so after the offsets)
   const incidents = makeIncidents(accounts, startMs, endMs, r);
   const byAccount = new Map<string, Incident[]>();
   for (const inc of incidents) byAccount.set(inc.account, [...(byAccount.get(inc.account) ?? []), inc]);

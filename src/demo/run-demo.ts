@@ -30,7 +30,9 @@ export interface DemoOptions {
 export interface IncidentOutcome {
   incident: Incident;
   signal?: Signal;
-  /** visible - decided, in ms; positive = warned before the customer noticed */
+  /** event time of the first email or ticket about the incident */
+  actedAtMs?: number;
+  /** visible - first action, in ms; positive = warned before the customer noticed */
   leadMs?: number;
   advisories: Advisory[];
   ticket?: Ticket;
@@ -101,6 +103,7 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
           technical_contacts: a.technicalContacts,
           business_contacts: a.businessContacts,
           region: a.region,
+          timezone: a.timezone,
         }),
       });
       if (!res.ok) throw new Error(`registering account ${a.id} failed: ${res.status} ${await res.text()}`);
@@ -172,10 +175,16 @@ export function buildReport(
     const outcome: IncidentOutcome = { incident: inc, advisories: [] };
     if (signal) {
       outcome.signal = signal;
-      outcome.leadMs = inc.visibleMs - signal.openedAtMs;
       outcome.advisories = advisories.filter((a) => a.signalId === signal.id);
       const t = tickets.find((x) => x.signalId === signal.id);
       if (t) outcome.ticket = t;
+      // lead time counts from the first action someone could act on (an email or a ticket), in
+      // event time; a signal that only opened at a severity with no action warned nobody
+      const actions = [...outcome.advisories.filter((a) => a.kind !== 'resolution_note').map((a) => a.decidedAtMs), ...(t ? [t.createdAtMs] : [])];
+      if (actions.length > 0) {
+        outcome.actedAtMs = Math.min(...actions);
+        outcome.leadMs = inc.visibleMs - outcome.actedAtMs;
+      }
     }
     return outcome;
   });
@@ -212,10 +221,10 @@ function printReport(r: DemoReport): void {
   out();
   out(`Played ${r.points.toLocaleString('en-US')} points in ${r.seconds.toFixed(1)} s (${Math.round(r.points / r.seconds).toLocaleString('en-US')} points/s through POST /api/v2/write, stored, scored and advised).`);
   out();
-  out('Incidents injected vs signals raised (times UTC, lead = customer-visible time minus signal time):');
+  out('Incidents injected vs signals raised (event times UTC; acted = first email or ticket; lead = customer-visible time minus acted):');
   out(
     table(
-      ['incident', 'account', 'tier', 'onset', 'visible', 'signal', 'sev', 'lead', 'emails', 'ticket'],
+      ['incident', 'account', 'tier', 'onset', 'visible', 'signal', 'acted', 'sev', 'lead', 'emails', 'ticket'],
       r.outcomes.map((o) => [
         o.incident.type,
         o.incident.account,
@@ -223,6 +232,7 @@ function printReport(r: DemoReport): void {
         iso(o.incident.onsetMs),
         iso(o.incident.visibleMs),
         o.signal ? iso(o.signal.openedAtMs) : '-',
+        o.actedAtMs !== undefined ? iso(o.actedAtMs) : '-',
         o.signal?.severity ?? '-',
         fmtLead(o.leadMs),
         o.advisories.map((a) => KIND_SHORT[a.kind] ?? a.kind).join(',') || '-',
@@ -230,12 +240,12 @@ function printReport(r: DemoReport): void {
       ]),
     ),
   );
-  const caught = r.outcomes.filter((o) => o.signal).length;
+  const caught = r.outcomes.filter((o) => o.leadMs !== undefined).length;
   const early = r.outcomes.filter((o) => (o.leadMs ?? -1) > 0).length;
   const leads = r.outcomes.flatMap((o) => (o.leadMs !== undefined ? [o.leadMs] : [])).sort((a, b) => a - b);
   const median = leads.length > 0 ? leads[Math.floor(leads.length / 2)] : undefined;
   out();
-  out(`Caught ${caught}/${r.outcomes.length} incidents, ${early} before the customer could notice; median lead time ${fmtLead(median)}.`);
+  out(`Acted on ${caught}/${r.outcomes.length} incidents (${r.outcomes.filter((o) => o.signal).length} raised a signal), ${early} before the customer could notice; median lead time ${fmtLead(median)}.`);
   const accountsWithoutIncident = r.fleet.accounts.length - new Set(r.fleet.incidents.map((i) => i.account)).size;
   out(`False alarms: ${r.falseAlarms.length} signal(s) outside every incident window (${accountsWithoutIncident} accounts had no incident; ${r.signals.length} signals in all).`);
   if (r.falseAlarms.length > 0) {

@@ -235,3 +235,25 @@ describe('drift: state', () => {
     expect(createDriftDetector().stateBytes).toBeLessThanOrEqual(2048);
   });
 });
+
+describe('drift: after a large incident', () => {
+  it('incident=>normal: the drift score falls back to 0 within three hours of the series recovering', () => {
+    // a week of a smooth daily cycle, then 8 hours at 4x, then back to normal
+    const det = createDriftDetector({ direction: 'up' });
+    const step = 5 * 60_000;
+    const start = Date.UTC(2026, 0, 5);
+    const incidentStart = start + 7 * 24 * HOUR_MS;
+    const incidentEnd = incidentStart + 8 * HOUR_MS;
+    const scores: Array<[number, number]> = [];
+    for (let t = start, i = 0; t < incidentEnd + 6 * HOUR_MS; t += step, i++) {
+      const hour = (t / HOUR_MS) % 24;
+      let v = 180 * (1 + 0.3 * Math.exp(-((hour - 14) ** 2) / 18)) * (1 + 0.03 * Math.sin(i * 12.9898));
+      if (t >= incidentStart && t < incidentEnd) v *= 4;
+      scores.push([t, det.update(t, v).score]);
+    }
+    const during = scores.filter(([t]) => t >= incidentStart + 2 * HOUR_MS && t < incidentEnd);
+    expect(Math.max(...during.map(([, s]) => s))).toBeGreaterThan(0.8);
+    const after = scores.filter(([t]) => t >= incidentEnd + 3 * HOUR_MS);
+    expect(Math.max(...after.map(([, s]) => s))).toBe(0);
+  });
+});

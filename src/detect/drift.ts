@@ -291,6 +291,14 @@ export interface DriftDetector extends SeriesDetector {
 const SNAPSHOT_VERSION = 1;
 
 /**
+ * Clip of the standardised input of the deseasonalised drift, in sigmas. A creep worth a drift
+ * alarm sits a few sigmas out; 8 leaves those untouched while bounding how long the fast level
+ * (one-hour time constant) stays up after a large incident ends: from 8 it falls under the
+ * default zFloor within about an hour and a half.
+ */
+export const STANDARDISED_INPUT_CLIP = 8;
+
+/**
  * Runs the seasonal baseline on (ts, value) into `scratch`, then feeds the drift core the
  * standardised distance from the usual value, but only where the usual value is known: once the
  * seasonal baseline is warm and the buckets of this hour are mature (the first weekend of a
@@ -300,7 +308,13 @@ const SNAPSHOT_VERSION = 1;
 export function driftOnSeasonal(seasonal: SeasonalBaseline, core: DriftCore, tsMs: number, value: number, scratch: AnomalyScore): void {
   seasonal.updateInto(tsMs, value, scratch);
   if (usableValue(value) && tsMs - tsMs === 0 && seasonal.warm && seasonal.lastMaturity >= 1) {
-    core.step(tsMs, (value - seasonal.lastSeasonal) / seasonal.lastScale, STANDARDISED_SPREAD_FLOOR);
+    // a drift is a sustained few-sigma shift; beyond STANDARDISED_INPUT_CLIP sigmas a point is a
+    // sudden anomaly (the seasonal part's job). Clipping keeps an incident's hundreds of sigmas
+    // from holding the fast level up for hours after the series is back to normal.
+    let y = (value - seasonal.lastSeasonal) / seasonal.lastScale;
+    if (y > STANDARDISED_INPUT_CLIP) y = STANDARDISED_INPUT_CLIP;
+    else if (y < -STANDARDISED_INPUT_CLIP) y = -STANDARDISED_INPUT_CLIP;
+    core.step(tsMs, y, STANDARDISED_SPREAD_FLOOR);
   } else {
     core.skip();
   }

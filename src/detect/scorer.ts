@@ -18,6 +18,8 @@ export interface Watch {
   /** points with observed values below this always score 0 (the detector still learns from them) */
   minValue?: number;
   factory: DetectorFactory;
+  /** the same detector for a series whose local time is `utcOffsetMinutes` from UTC */
+  factoryAt?: (utcOffsetMinutes: number) => DetectorFactory;
   /** true when a rule acts on this watch (false: health only) */
   ruled: boolean;
 }
@@ -61,8 +63,11 @@ export interface ScorerOptions {
   watches: readonly Watch[];
   /** detector for metrics that no rule watches */
   defaultFactory: DetectorFactory;
+  defaultFactoryAt?: (utcOffsetMinutes: number) => DetectorFactory;
   /** restores a series' checkpoint (bytes from `dirtySnapshots`) */
   loadSnapshot?: (key: string) => Uint8Array | undefined;
+  /** UTC offset (minutes) of an account's local time, asked once per new series (default 0) */
+  utcOffsetOf?: (account: string) => number;
   /** a score at or above this marks a series anomalous in the health view */
   anomalousAt?: number;
 }
@@ -114,9 +119,21 @@ export function createScorer(options: ScorerOptions): Scorer {
     let w = defaults.get(metric);
     if (!w) {
       w = { id: `metric:${metric}`, series: metric, metric, factory: options.defaultFactory, ruled: false };
+      if (options.defaultFactoryAt) w.factoryAt = options.defaultFactoryAt;
       defaults.set(metric, w);
     }
     return w;
+  };
+
+  // one factory per watch x offset, built once
+  const atOffset = new Map<Watch, Map<number, DetectorFactory>>();
+  const factoryOf = (w: Watch, offset: number): DetectorFactory => {
+    if (offset === 0 || !w.factoryAt) return w.factory;
+    let m = atOffset.get(w);
+    if (!m) atOffset.set(w, (m = new Map()));
+    let f = m.get(offset);
+    if (!f) m.set(offset, (f = w.factoryAt(offset)));
+    return f;
   };
 
   const accounts = new Map<string, Map<string, Entry>>();
@@ -147,11 +164,12 @@ export function createScorer(options: ScorerOptions): Scorer {
   const detectorOf = (account: string, e: Entry): SeriesDetector => {
     if (!e.detector) {
       const snap = options.loadSnapshot?.(seriesKey(account, e.watch.id));
+      const factory = factoryOf(e.watch, options.utcOffsetOf?.(account) ?? 0);
       try {
-        e.detector = e.watch.factory.create(snap);
+        e.detector = factory.create(snap);
       } catch {
-        // a checkpoint from an incompatible version: start the series afresh
-        e.detector = e.watch.factory.create();
+        // a checkpoint from an incompatible version or other options: start the series afresh
+        e.detector = factory.create();
       }
     }
     return e.detector;

@@ -79,6 +79,8 @@ export interface AccountRecord {
   technicalContacts: Contact[];
   businessContacts: Contact[];
   region?: string;
+  /** IANA time zone of the account's users (e.g. Europe/Berlin); time of day and weekends follow it */
+  timezone?: string;
   /** true while the account was only seen in telemetry and nobody has classified it */
   unclassified: boolean;
   createdAtMs: number;

@@ -9,7 +9,9 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Clock } from '../domain/clock.ts';
 import type { AccountRecord, Point } from '../domain/types.ts';
 import type { Advisor } from '../advise/advisor.ts';
+import { computeHealth } from '../detect/health.ts';
 import type { Scorer } from '../detect/scorer.ts';
+import type { OutputSink } from '../store/output-sink.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -57,6 +59,8 @@ export interface IngestServiceOptions {
   maxSeriesPerAccount?: number;
   /** reject telemetry of accounts nobody registered instead of registering them as unclassified */
   strictAccounts?: boolean;
+  /** receives an anomaly score per scored point and a health score per account per batch (default: none) */
+  sink?: OutputSink;
 }
 
 export interface IngestService {
@@ -75,6 +79,10 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   const maxFutureMs = options.maxFutureMs ?? 10 * 60_000;
   const maxSeries = options.maxSeriesPerAccount ?? 1000;
   const strict = options.strictAccounts ?? false;
+  // a disabled sink costs nothing: the scoring callback below does not even test for it
+  const sink = options.sink?.enabled ? options.sink : undefined;
+  // the tier label of health outputs, per account, re-read at most once a minute (and after knowAccount)
+  const tierLabels = new Map<string, { name: string; untilMs: number }>();
 
   const knownAccounts = new Set(state.listAccounts().map((a) => a.id));
   const series = new Map<string, Set<string>>();
@@ -101,6 +109,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   return {
     knowAccount(id) {
       knownAccounts.add(id);
+      tierLabels.delete(id);
     },
     ingest(points, source, lines) {
       const run = tail.then(() => ingestNow(points, source, lines));
@@ -108,6 +117,27 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       return run;
     },
   };
+
+  /** the health of every account the batch touched, at its latest event time in the batch, then spools the outputs */
+  function writeHealth(out: OutputSink, points: readonly Point[]): void {
+    const latest = new Map<string, number>();
+    for (const p of points) {
+      const t = latest.get(p.account);
+      if (t === undefined || p.tsMs > t) latest.set(p.account, p.tsMs);
+    }
+    const now = clock.nowMs();
+    for (const [account, tsMs] of latest) {
+      let tier = tierLabels.get(account);
+      if (!tier || tier.untilMs < now) {
+        const record = state.getAccount(account);
+        tier = { name: record ? advisor.tierOf(record).name : '', untilMs: now + 60_000 };
+        tierLabels.set(account, tier);
+      }
+      out.health({ account, tier: tier.name, score: computeHealth(scorer.health(account)).score, tsMs });
+    }
+    // the sink reports its own failures; outputs never fail an ingest
+    void out.flush();
+  }
 
   async function ingestNow(points: readonly Point[], source: string, lines?: ArrayLike<number>): Promise<IngestResult> {
     {
@@ -174,10 +204,22 @@ export async function createIngestService(options: IngestServiceOptions): Promis
             throw err;
           }
           metrics?.ingestPoints.inc({ source }, ok.length);
-          const stats = scorer.score(ok, (sp) => {
-            if (sp.watch.ruled) advisor.onScored(sp, arrival);
-          });
+          const stats = sink
+            ? scorer.score(ok, (sp) => {
+                sink.anomaly(sp);
+                if (sp.watch.ruled) advisor.onScored(sp, arrival);
+              })
+            : scorer.score(ok, (sp) => {
+                if (sp.watch.ruled) advisor.onScored(sp, arrival);
+              });
+          if (sink) writeHealth(sink, ok);
           metrics?.detectorPoints.inc(stats.scored);
+          if (metrics) {
+            // event-time lag: how far behind the wall clock the newest point just scored is
+            let newestMs = -Infinity;
+            for (const p of ok) if (p.tsMs > newestMs) newestMs = p.tsMs;
+            metrics.detectorLag.set(Math.max(0, arrival - newestMs) / 1000);
+          }
         }
         span.setAttribute('forewarn.accepted', ok.length);
         span.setAttribute('forewarn.rejected', rejected.length);

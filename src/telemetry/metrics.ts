@@ -6,6 +6,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface Metrics {
   registry: Registry;
+  /** pull sources (rules/sources.yaml): pulls by outcome, points, rejects, freshness */
+  sourcePulls: Counter<'source' | 'outcome'>;
+  sourcePoints: Counter<'source'>;
+  sourceRowsRejected: Counter<'source' | 'reason'>;
+  sourceLastSuccess: Gauge<'source'>;
+  sourceLag: Gauge<'source'>;
+  sourceConsecutiveFailures: Gauge<'source'>;
+  sourcePullDuration: Histogram<'source'>;
   ingestPoints: Counter<'source'>;
   ingestRequests: Counter<'endpoint' | 'code'>;
   ingestLatency: Histogram<'endpoint'>;
@@ -20,6 +28,8 @@ export interface Metrics {
   pointToHandoff: Histogram;
   ticketsOpened: Counter<'priority' | 'queue'>;
   ticketSloBreaches: Counter<'tier' | 'clock'>;
+  /** event-time lag of the detector: wall clock at arrival minus the newest event time of the latest scored batch */
+  detectorLag: Gauge;
 }
 
 export interface MetricsOptions {
@@ -34,6 +44,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const r = [registry];
   return {
     registry,
+    sourcePulls: new Counter({ name: 'forewarn_source_pulls_total', help: 'Pulls of each pull source, by outcome (success, failure).', labelNames: ['source', 'outcome'], registers: r }),
+    sourcePoints: new Counter({ name: 'forewarn_source_points_total', help: 'Points pulled from each pull source and accepted by ingest.', labelNames: ['source'], registers: r }),
+    sourceRowsRejected: new Counter({ name: 'forewarn_source_rows_rejected_total', help: 'Rows, items or samples of a pull source that were rejected, by reason.', labelNames: ['source', 'reason'], registers: r }),
+    sourceLastSuccess: new Gauge({ name: 'forewarn_source_last_success_timestamp_seconds', help: 'Wall time of the last successful pull of each source (0: never).', labelNames: ['source'], registers: r }),
+    sourceLag: new Gauge({ name: 'forewarn_source_lag_seconds', help: 'Wall time minus the newest event time pulled from each source.', labelNames: ['source'], registers: r }),
+    sourceConsecutiveFailures: new Gauge({ name: 'forewarn_source_consecutive_failures', help: 'Failed pulls in a row of each source (0: healthy).', labelNames: ['source'], registers: r }),
+    sourcePullDuration: new Histogram({ name: 'forewarn_source_pull_duration_seconds', help: 'Time one pull of a source takes, from the first request to the stored cursor.', labelNames: ['source'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
     ingestPoints: new Counter({ name: 'forewarn_ingest_points_total', help: 'Points accepted and durably stored, by source.', labelNames: ['source'], registers: r }),
     ingestRequests: new Counter({ name: 'forewarn_ingest_requests_total', help: 'Ingest requests by endpoint and HTTP status code.', labelNames: ['endpoint', 'code'], registers: r }),
     ingestLatency: new Histogram({ name: 'forewarn_ingest_request_duration_seconds', help: 'Time to parse, store and score one ingest request.', labelNames: ['endpoint'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: r }),
@@ -48,5 +65,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     pointToHandoff: new Histogram({ name: 'forewarn_point_to_handoff_seconds', help: 'Wall time from the arrival of the point that opened a signal to its advisory being accepted by the mail transport.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     ticketsOpened: new Counter({ name: 'forewarn_tickets_opened_total', help: 'Pre-emptive tickets opened, by priority and queue.', labelNames: ['priority', 'queue'], registers: r }),
     ticketSloBreaches: new Counter({ name: 'forewarn_ticket_slo_breaches_total', help: 'Tickets that passed an SLO due time, by tier and clock (ack, first_response, resolve).', labelNames: ['tier', 'clock'], registers: r }),
+    detectorLag: new Gauge({ name: 'forewarn_detector_lag_seconds', help: 'Event-time lag of the detector: wall clock at arrival minus the newest event time in the latest scored batch.', registers: r }),
   };
 }
