@@ -17,6 +17,7 @@ export const SnapshotKind = {
   seasonal: 1,
   drift: 2,
   combined: 3,
+  onset: 4,
 } as const;
 /** The kind byte of a snapshot header. */
 export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];

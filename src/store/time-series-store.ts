@@ -1,7 +1,7 @@
 /**
  * The time-series store interface: raw points per account x metric, with retention and range
- * queries. Implementations: `embedded/` (SQLite file, the default) and `memory/` (tests); a later
- * issue adds a server-backed one. Every implementation passes `contract.ts`.
+ * queries. Implementations: `embedded/` (SQLite file, the default), `influx/` (any InfluxDB v2 write API
+ * server, read back through PromQL: VictoriaMetrics) and `memory/` (tests). Every implementation passes `contract.ts`.
  */
 import type { Point, SeriesKey } from '../domain/types.ts';
 

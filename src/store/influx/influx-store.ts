@@ -17,11 +17,26 @@
  * - `deleteBefore` does nothing: retention is the server's (VictoriaMetrics `-retentionPeriod`);
  * - `listSeries` and `seriesCount` see points from `listWindowMs` before now to `listFutureMs` after.
  */
-import type { Point, SeriesKey } from '../../domain/types.ts';
-import type { SeriesInfo, SeriesRange, TimeSeriesStore } from '../time-series-store.ts';
-import { createInfluxWriter, type InfluxWriter, type InfluxWriterOptions, type InfluxWriterStats } from './influx-writer.ts';
-import { createLineCache, formatPoints, promString, regexLiteral, unwritableReason } from './line-format.ts';
-import { createQueryApi, type QueryApi } from './query-api.ts';
+import type { Point, SeriesKey } from "../../domain/types.ts";
+import type {
+  SeriesInfo,
+  SeriesRange,
+  TimeSeriesStore,
+} from "../time-series-store.ts";
+import {
+  createInfluxWriter,
+  type InfluxWriter,
+  type InfluxWriterOptions,
+  type InfluxWriterStats,
+} from "./influx-writer.ts";
+import {
+  createLineCache,
+  formatPoints,
+  promString,
+  regexLiteral,
+  unwritableReason,
+} from "./line-format.ts";
+import { createQueryApi, type QueryApi } from "./query-api.ts";
 
 /** Options of {@link createInfluxStore}. */
 export interface InfluxStoreOptions extends InfluxWriterOptions {
@@ -53,26 +68,33 @@ export interface InfluxStore extends TimeSeriesStore {
 
 const DAY_MS = 86_400_000;
 
-const empty = (): SeriesRange => ({ tsMs: new Float64Array(0), values: new Float64Array(0) });
+const empty = (): SeriesRange => ({
+  tsMs: new Float64Array(0),
+  values: new Float64Array(0),
+});
 
 /** Creates the store; its spool is replayed to the server in the background. */
 export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
-  const measurement = options.measurement ?? 'usage';
+  const measurement = options.measurement ?? "usage";
   const prefix = `${measurement}_`;
   const listWindowMs = options.listWindowMs ?? 400 * DAY_MS;
   const listFutureMs = options.listFutureMs ?? DAY_MS;
   const readSyncTimeoutMs = options.readSyncTimeoutMs ?? 5000;
   const nowMs = options.nowMs ?? Date.now;
   const writer = createInfluxWriter(options);
-  const api = createQueryApi({ url: options.queryUrl ?? options.url, ...(options.token ? { token: options.token } : {}) });
-  const writeBase = options.url.replace(/\/+$/, '');
+  const api = createQueryApi({
+    url: options.queryUrl ?? options.url,
+    ...(options.token ? { token: options.token } : {}),
+  });
+  const writeBase = options.url.replace(/\/+$/, "");
   const cache = createLineCache();
   let forceFlush = options.forceFlush ?? true;
   let flushedAt = -1;
   let closed = false;
 
   const ensureOpen = () => {
-    if (closed) throw new Error(`influx store: the store is closed (${writeBase})`);
+    if (closed)
+      throw new Error(`influx store: the store is closed (${writeBase})`);
   };
 
   /** read-your-writes: spooled points delivered and searchable before a read */
@@ -82,10 +104,13 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
     if (!forceFlush || delivered === flushedAt) return;
     flushedAt = delivered;
     try {
-      const res = await fetch(`${writeBase}/internal/force_flush`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${writeBase}/internal/force_flush`, {
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.arrayBuffer();
       // servers without it (InfluxDB, vminsert) make fresh data visible on their own schedule
-      if (res.status === 404 || res.status === 405 || res.status === 400) forceFlush = false;
+      if (res.status === 404 || res.status === 405 || res.status === 400)
+        forceFlush = false;
     } catch {
       // the read itself will say what is wrong
     }
@@ -100,15 +125,33 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
     await settle();
     const at = nowMs() + listFutureMs;
     const sel = `${selector(account)}[${Math.round(listWindowMs + listFutureMs)}ms]`;
-    const rollup = (fn: string) => api.instant(`${fn}(${sel}) keep_metric_names`, at);
-    const [counts, firsts, lasts] = await Promise.all([rollup('count_over_time'), rollup('tfirst_over_time'), rollup('tlast_over_time')]);
+    const rollup = (fn: string) =>
+      api.instant(`${fn}(${sel}) keep_metric_names`, at);
+    const [counts, firsts, lasts] = await Promise.all([
+      rollup("count_over_time"),
+      rollup("tfirst_over_time"),
+      rollup("tlast_over_time"),
+    ]);
     const byKey = new Map<string, SeriesInfo>();
-    const keyOf = (l: Record<string, string>) => `${l.__name__ ?? ''}\u0000${l.account ?? ''}`;
+    const keyOf = (l: Record<string, string>) =>
+      `${l.__name__ ?? ""}\u0000${l.account ?? ""}`;
     for (const c of counts) {
       const name = c.labels.__name__;
       const acct = c.labels.account;
-      if (name === undefined || acct === undefined || !name.startsWith(prefix) || !(c.value > 0)) continue;
-      byKey.set(keyOf(c.labels), { account: acct, metric: name.slice(prefix.length), points: c.value, firstMs: NaN, lastMs: NaN });
+      if (
+        name === undefined ||
+        acct === undefined ||
+        !name.startsWith(prefix) ||
+        !(c.value > 0)
+      )
+        continue;
+      byKey.set(keyOf(c.labels), {
+        account: acct,
+        metric: name.slice(prefix.length),
+        points: c.value,
+        firstMs: NaN,
+        lastMs: NaN,
+      });
     }
     for (const f of firsts) {
       const s = byKey.get(keyOf(f.labels));
@@ -119,7 +162,15 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
       if (s) s.lastMs = Math.round(l.value * 1000);
     }
     return [...byKey.values()].sort((a, b) =>
-      a.account !== b.account ? (a.account < b.account ? -1 : 1) : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0,
+      a.account !== b.account
+        ? a.account < b.account
+          ? -1
+          : 1
+        : a.metric < b.metric
+          ? -1
+          : a.metric > b.metric
+            ? 1
+            : 0,
     );
   };
 
@@ -135,10 +186,16 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
         const why = unwritableReason(points[i]!);
         if (why !== undefined) {
           const p = points[i]!;
-          throw new Error(`influx store: point ${i} of ${points.length} (${p.account}/${p.metric}) has ${why}; nothing of this write was stored`);
+          throw new Error(
+            `influx store: point ${i} of ${points.length} (${p.account}/${p.metric}) has ${why}; nothing of this write was stored`,
+          );
         }
       }
-      await writer.append(formatPoints(measurement, points, cache), points.length, true);
+      await writer.append(
+        formatPoints(measurement, points, cache),
+        points.length,
+        true,
+      );
     },
 
     async query(key: SeriesKey, fromMs: number, toMs: number) {
@@ -148,12 +205,20 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
       const hi = Number.isFinite(toMs) ? Math.ceil(toMs) - 1 : toMs;
       if (!(lo <= hi) || hi < 1) return empty();
       await settle();
-      const rows = await api.exportRaw(selector(key.account, key.metric), Number.isFinite(lo) ? lo : undefined, Number.isFinite(hi) ? hi : undefined);
+      const rows = await api.exportRaw(
+        selector(key.account, key.metric),
+        Number.isFinite(lo) ? lo : undefined,
+        Number.isFinite(hi) ? hi : undefined,
+      );
       const ts: number[] = [];
       const vs: number[] = [];
       for (const r of rows) {
         // the selector is exact; the label check guards against servers that rewrite names
-        if (r.labels.account !== key.account || r.labels.__name__ !== prefix + key.metric) continue;
+        if (
+          r.labels.account !== key.account ||
+          r.labels.__name__ !== prefix + key.metric
+        )
+          continue;
         for (let i = 0; i < r.timestamps.length; i++) {
           const t = r.timestamps[i]!;
           if (t >= fromMs && t < toMs) {
@@ -163,17 +228,23 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
         }
       }
       // a series may come in several blocks; sort stably and keep one value per timestamp
-      const order = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]! || a - b);
+      const order = ts
+        .map((_, i) => i)
+        .sort((a, b) => ts[a]! - ts[b]! || a - b);
       const outTs: number[] = [];
       const outVs: number[] = [];
       for (const i of order) {
-        if (outTs.length > 0 && outTs[outTs.length - 1] === ts[i]) outVs[outVs.length - 1] = vs[i]!;
+        if (outTs.length > 0 && outTs[outTs.length - 1] === ts[i])
+          outVs[outVs.length - 1] = vs[i]!;
         else {
           outTs.push(ts[i]!);
           outVs.push(vs[i]!);
         }
       }
-      return { tsMs: Float64Array.from(outTs), values: Float64Array.from(outVs) };
+      return {
+        tsMs: Float64Array.from(outTs),
+        values: Float64Array.from(outVs),
+      };
     },
 
     listSeries,

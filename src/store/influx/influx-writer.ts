@@ -11,8 +11,17 @@
  * server refuses as bad data (400, 413, 422) is split in halves down to single lines, and only
  * the lines refused on their own are dropped and reported.
  */
-import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
-import { comparePositions, openSpool, type Spool, type SpoolPosition } from './spool.ts';
+import {
+  HttpError,
+  InfluxDB,
+  type WriteApi,
+} from "@influxdata/influxdb-client";
+import {
+  comparePositions,
+  openSpool,
+  type Spool,
+  type SpoolPosition,
+} from "./spool.ts";
 
 /** Where and how to write. */
 export interface InfluxWriterOptions {
@@ -82,9 +91,12 @@ export interface InfluxWriter {
 const BAD_DATA = new Set([400, 413, 422]);
 
 function explain(err: unknown): string {
-  if (err instanceof HttpError) return `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 300)}` : ''}`;
+  if (err instanceof HttpError)
+    return `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 300)}` : ""}`;
   const e = err as { message?: string; code?: string };
-  return e?.code ? `${e.code} ${e.message ?? ''}`.trim() : (e?.message ?? String(err));
+  return e?.code
+    ? `${e.code} ${e.message ?? ""}`.trim()
+    : (e?.message ?? String(err));
 }
 
 /** Creates the writer and starts delivering whatever its spool already holds. */
@@ -92,16 +104,23 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
   const minDelay = options.minRetryDelayMs ?? 200;
   const maxDelay = options.maxRetryDelayMs ?? 5000;
-  const onError = options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
+  const onError =
+    options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
   const spool: Spool = openSpool({
     dir: options.spoolDir,
     onError,
     ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
-    ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+    ...(options.segmentBytes !== undefined
+      ? { segmentBytes: options.segmentBytes }
+      : {}),
   });
 
-  const influx = new InfluxDB({ url: options.url, ...(options.token ? { token: options.token } : {}), timeout: options.timeoutMs ?? 30_000 });
-  const api: WriteApi = influx.getWriteApi(options.org, options.bucket, 'ms', {
+  const influx = new InfluxDB({
+    url: options.url,
+    ...(options.token ? { token: options.token } : {}),
+    timeout: options.timeoutMs ?? 30_000,
+  });
+  const api: WriteApi = influx.getWriteApi(options.org, options.bucket, "ms", {
     // batches are cut here (from the spool); the client's buffer must never flush on its own
     batchSize: 20_000,
     maxBatchBytes: 2 ** 30,
@@ -113,7 +132,13 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
     writeFailed: (error: Error) => Promise.reject(error),
   });
 
-  const counters = { spooledPoints: 0, deliveredPoints: 0, requests: 0, failedRequests: 0, droppedLines: 0 };
+  const counters = {
+    spooledPoints: 0,
+    deliveredPoints: 0,
+    requests: 0,
+    failedRequests: 0,
+    droppedLines: 0,
+  };
   let healthy = true;
   let lastError: string | undefined;
   let lastDeliveryWallMs: number | undefined;
@@ -122,7 +147,10 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   let stopping = false;
   let wakeStop: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (wakeStop = resolve));
-  let waiters: Array<{ target: SpoolPosition; resolve: (ok: boolean) => void }> = [];
+  let waiters: Array<{
+    target: SpoolPosition;
+    resolve: (ok: boolean) => void;
+  }> = [];
 
   const wakeWaiters = () => {
     const c = spool.cursor();
@@ -146,22 +174,28 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
     try {
       await post(texts);
     } catch (err) {
-      if (!(err instanceof HttpError) || !BAD_DATA.has(err.statusCode)) throw err;
+      if (!(err instanceof HttpError) || !BAD_DATA.has(err.statusCode))
+        throw err;
       if (texts.length > 1) {
         const mid = texts.length >> 1;
         await deliver(texts.slice(0, mid));
         await deliver(texts.slice(mid));
         return;
       }
-      const lines = texts[0]!.split('\n');
+      const lines = texts[0]!.split("\n");
       if (lines.length > 1) {
         const mid = lines.length >> 1;
-        await deliver([lines.slice(0, mid).join('\n')]);
-        await deliver([lines.slice(mid).join('\n')]);
+        await deliver([lines.slice(0, mid).join("\n")]);
+        await deliver([lines.slice(mid).join("\n")]);
         return;
       }
       counters.droppedLines += 1;
-      onError(new Error(`influx writer: ${options.url} refused a line, dropped it (${explain(err)}): ${lines[0]!.slice(0, 200)}`, { cause: err }));
+      onError(
+        new Error(
+          `influx writer: ${options.url} refused a line, dropped it (${explain(err)}): ${lines[0]!.slice(0, 200)}`,
+          { cause: err },
+        ),
+      );
     }
   };
 
@@ -178,19 +212,19 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         // one huge write: whole lines, about maxBatchBytes per request
         let part: string[] = [];
         let n = 0;
-        for (const line of p.toString('utf8').split('\n')) {
+        for (const line of p.toString("utf8").split("\n")) {
           if (n + line.length > maxBatchBytes && part.length > 0) {
-            out.push([part.join('\n')]);
+            out.push([part.join("\n")]);
             part = [];
             n = 0;
           }
           part.push(line);
           n += line.length + 1;
         }
-        if (part.length > 0) out.push([part.join('\n')]);
+        if (part.length > 0) out.push([part.join("\n")]);
         continue;
       }
-      current.push(p.toString('utf8'));
+      current.push(p.toString("utf8"));
       bytes += p.length;
       if (bytes >= maxBatchBytes) {
         out.push(current);
@@ -218,7 +252,12 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
       try {
         batch = await spool.read(spool.cursor(), maxBatchBytes);
       } catch (err) {
-        onError(new Error(`influx writer: cannot read the spool in ${spool.dir}: ${(err as Error).message}`, { cause: err }));
+        onError(
+          new Error(
+            `influx writer: cannot read the spool in ${spool.dir}: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
         await pause(maxDelay);
         continue;
       }
@@ -227,7 +266,8 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         continue;
       }
       try {
-        for (const request of requestsOf(batch.payloads)) await deliver(request);
+        for (const request of requestsOf(batch.payloads))
+          await deliver(request);
       } catch (err) {
         counters.failedRequests += 1;
         lastError = explain(err);
@@ -249,7 +289,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
       }
       healthy = true;
       delay = minDelay;
-      deliveries += 1;
+      if (batch.payloads.length > 0) deliveries += 1;
       counters.deliveredPoints += batch.points;
       lastDeliveryWallMs = Date.now();
       await spool.ack(batch.end);
@@ -277,26 +317,36 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   return {
     url: options.url,
     async append(lines, points, durable = true) {
-      if (stopping) throw new Error(`influx writer: closed (spool ${spool.dir})`);
-      await spool.append(Buffer.from(lines, 'utf8'), points, durable);
+      if (stopping)
+        throw new Error(`influx writer: closed (spool ${spool.dir})`);
+      await spool.append(Buffer.from(lines, "utf8"), points, durable);
       counters.spooledPoints += points;
     },
     sync,
     deliveries: () => deliveries,
     stats() {
-      const s: InfluxWriterStats = { pendingBytes: spool.stats().pendingBytes, ...counters, healthy };
+      const s: InfluxWriterStats = {
+        pendingBytes: spool.stats().pendingBytes,
+        ...counters,
+        healthy,
+      };
       if (lastError !== undefined) s.lastError = lastError;
-      if (lastDeliveryWallMs !== undefined) s.lastDeliveryWallMs = lastDeliveryWallMs;
+      if (lastDeliveryWallMs !== undefined)
+        s.lastDeliveryWallMs = lastDeliveryWallMs;
       return s;
     },
     close(drainTimeoutMs = 5000) {
       closing ??= (async () => {
         // appends already queued land first; what the server does not take in time stays spooled
-        await sync(drainTimeoutMs);
+        if (healthy) await sync(drainTimeoutMs);
+        else await spool.end();
         stopping = true;
         wakeStop?.();
         // an in-flight request may hang until its timeout: do not wait for it past a second
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 1000).unref())]);
+        await Promise.race([
+          loop,
+          new Promise((r) => setTimeout(r, 1000).unref()),
+        ]);
         for (const w of waiters) w.resolve(false);
         waiters = [];
         api.dispose();

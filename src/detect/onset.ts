@@ -1,0 +1,128 @@
+/**
+ * Onset filter: reports an anomaly once, at its start, and stays quiet for a refractory period
+ * after it (the score is 0 for the next `refractoryPoints` points once a point scores at or above
+ * `fireAt`).
+ *
+ * Why: a benchmark that counts every anomalous row outside a labelled window as a false positive
+ * (NAB does) and rewards only the earliest detection inside one charges a detector for every row
+ * of an incident it keeps reporting. The engine itself does not need this wrapper: its signal
+ * episodes (advise/episode.ts) open once per incident and do not re-alert while open, which is
+ * the same suppression at the signal level. So the engine scores with the plain detector, and the
+ * NAB bench with the detector behind this filter, which is what turns scores into one-row "signals".
+ *
+ * The refractory counts points, not time: the filter sees only what the detector sees. State: one
+ * number (points left), kept in the snapshot with the inner detector's bytes.
+ */
+import type { AnomalyScore } from '../domain/types.ts';
+import type { DetectorFactory, SeriesDetector } from './detector.ts';
+import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+
+/** Default options; see {@link OnsetOptions}. */
+export const ONSET_DEFAULTS = Object.freeze({
+  /**
+   * The level that counts as a detection, in the inner detector's score units. For the combined
+   * detector's likelihood output, 2 = a recent surprise level seen once in a hundred points.
+   */
+  fireAt: 2,
+  /**
+   * Points of silence after a detection: an incident's later rows are not new detections. NAB's
+   * windows span ~10% of a file (100-400 rows); 100 covers most of one (400 loses ~6 points).
+   */
+  refractoryPoints: 100,
+});
+
+/** Options of {@link onsetFactory}. */
+export interface OnsetOptions {
+  /** a score at or above this is a detection and starts the refractory period (default 2) */
+  fireAt?: number;
+  /** points scored 0 after a detection (default 100) */
+  refractoryPoints?: number;
+}
+
+const SNAPSHOT_VERSION = 1;
+/** Heap of the wrapper object on top of the inner detector (object, one boxed number, result). */
+export const ONSET_OBJECT_OVERHEAD_BYTES = 60;
+
+function resolveOnset(options: OnsetOptions): Readonly<Required<OnsetOptions>> {
+  const o = { ...ONSET_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  if (typeof o.fireAt !== 'number' || !Number.isFinite(o.fireAt)) {
+    throw new RangeError(`onset option fireAt must be a finite number, got ${String(o.fireAt)}`);
+  }
+  if (typeof o.refractoryPoints !== 'number' || !Number.isInteger(o.refractoryPoints) || o.refractoryPoints < 0) {
+    throw new RangeError(`onset option refractoryPoints must be a non-negative integer, got ${String(o.refractoryPoints)}`);
+  }
+  return Object.freeze(o);
+}
+
+class OnsetDetector implements SeriesDetector {
+  private quiet = 0;
+
+  constructor(
+    private readonly o: Readonly<Required<OnsetOptions>>,
+    private readonly inner: SeriesDetector,
+  ) {}
+
+  get stateBytes(): number {
+    return this.inner.stateBytes + 8 + ONSET_OBJECT_OVERHEAD_BYTES;
+  }
+
+  update(tsMs: number, value: number): AnomalyScore {
+    return this.filter(this.inner.update(tsMs, value));
+  }
+
+  updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
+    const inner = this.inner;
+    return this.filter(inner.updateInto ? inner.updateInto(tsMs, value, out) : Object.assign(out, inner.update(tsMs, value)));
+  }
+
+  private filter(s: AnomalyScore): AnomalyScore {
+    if (this.quiet > 0) {
+      // the inner detector has learned the point; only the report is silenced
+      this.quiet -= 1;
+      s.score = 0;
+      s.direction = 'none';
+    } else if (s.score >= this.o.fireAt) {
+      this.quiet = this.o.refractoryPoints;
+    }
+    return s;
+  }
+
+  snapshot(): Uint8Array {
+    const inner = this.inner.snapshot();
+    const w = new SnapshotWriter(SnapshotKind.onset, SNAPSHOT_VERSION, 8 + 4 + inner.length);
+    w.f64(this.quiet);
+    w.u32(inner.length);
+    w.raw(inner);
+    return w.finish();
+  }
+
+  /** restores the wrapper's state; returns the inner detector's bytes */
+  static innerOf(bytes: Uint8Array): { quiet: number; inner: Uint8Array } {
+    const r = new SnapshotReader(bytes, SnapshotKind.onset, [SNAPSHOT_VERSION], 'onset filter');
+    const quiet = r.f64();
+    const inner = r.raw(r.u32());
+    r.end();
+    return { quiet, inner };
+  }
+
+  restoreQuiet(quiet: number): void {
+    this.quiet = quiet;
+  }
+}
+
+/**
+ * Wraps a detector factory so that each detector reports only the onset of an anomaly (see the
+ * module comment). Throws RangeError on invalid options; `update()` never throws.
+ */
+export function onsetFactory(inner: DetectorFactory, options: OnsetOptions = {}): DetectorFactory {
+  const o = resolveOnset(options);
+  return {
+    create(snapshot?: Uint8Array): SeriesDetector {
+      if (snapshot === undefined) return new OnsetDetector(o, inner.create());
+      const { quiet, inner: bytes } = OnsetDetector.innerOf(snapshot);
+      const d = new OnsetDetector(o, inner.create(bytes));
+      d.restoreQuiet(quiet);
+      return d;
+    },
+  };
+}
