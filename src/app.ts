@@ -192,6 +192,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     metrics,
     ...(options.sourceEnv ? { env: options.sourceEnv } : {}),
   });
+  let reportedWriteFailures = 0;
   const app = createApi({
     sources,
     config,
@@ -204,6 +205,14 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     clock,
     metrics,
     health: () => ({ series: scorer.stats().series, store: influx ? 'influx' : 'embedded', notifier: notifier.name }),
+    onScrape: () => {
+      if (!influx) return;
+      const s = influx.stats();
+      metrics.spoolBytes.set(s.pendingBytes);
+      // the writer counts failures itself; the counter follows it
+      if (s.failedRequests > reportedWriteFailures) metrics.serverWriteFailures.inc(s.failedRequests - reportedWriteFailures);
+      reportedWriteFailures = s.failedRequests;
+    },
   });
 
   const tiers = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));

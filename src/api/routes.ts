@@ -38,6 +38,8 @@ export interface ApiOptions {
   metrics: Metrics;
   /** extra readiness facts for /healthz */
   health?: () => Record<string, unknown>;
+  /** refreshes gauges that are read from elsewhere, right before /metrics is rendered */
+  onScrape?: () => void;
   /** the pull sources, for GET /api/sources (and their lag gauges on /metrics) */
   sources?: { statusJson(): SourceStatusJson[] };
 }
@@ -335,6 +337,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
   );
   app.get('/metrics', async (c) => {
     metrics.outboxDepth.set(state.outboxDepth());
+    options.onScrape?.();
     options.sources?.statusJson(); // refreshes the forewarn_source_lag_seconds gauges
     return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });

@@ -30,6 +30,8 @@ export interface Metrics {
   ticketSloBreaches: Counter<'tier' | 'clock'>;
   /** event-time lag of the detector: wall clock at arrival minus the newest event time of the latest scored batch */
   detectorLag: Gauge;
+  spoolBytes: Gauge;
+  serverWriteFailures: Counter;
 }
 
 export interface MetricsOptions {
@@ -65,6 +67,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     pointToHandoff: new Histogram({ name: 'forewarn_point_to_handoff_seconds', help: 'Wall time from the arrival of the point that opened a signal to its advisory being accepted by the mail transport.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     ticketsOpened: new Counter({ name: 'forewarn_tickets_opened_total', help: 'Pre-emptive tickets opened, by priority and queue.', labelNames: ['priority', 'queue'], registers: r }),
     ticketSloBreaches: new Counter({ name: 'forewarn_ticket_slo_breaches_total', help: 'Tickets that passed an SLO due time, by tier and clock (ack, first_response, resolve).', labelNames: ['tier', 'clock'], registers: r }),
+    spoolBytes: new Gauge({ name: 'forewarn_spool_bytes', help: 'Bytes in the local spool not yet acknowledged by the time-series server (FOREWARN_STORE=influx).', registers: r }),
+    serverWriteFailures: new Counter({ name: 'forewarn_server_write_failures_total', help: 'Failed write requests to the time-series server (each is retried from the spool).', registers: r }),
     detectorLag: new Gauge({ name: 'forewarn_detector_lag_seconds', help: 'Event-time lag of the detector: wall clock at arrival minus the newest event time in the latest scored batch.', registers: r }),
   };
 }

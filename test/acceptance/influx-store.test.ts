@@ -276,6 +276,10 @@ describe("FOREWARN_STORE=influx: the pipeline writes raw points and its outputs"
 
       const store = fw.store as InfluxStore;
       expect(await store.writer.sync(20_000)).toBe(true);
+      // everything delivered: the spool gauge on /metrics says so
+      const scraped = await (await fw.app.request("/metrics")).text();
+      expect(scraped).toMatch(/^forewarn_spool_bytes 0$/m);
+      expect(scraped).toMatch(/^forewarn_server_write_failures_total 0$/m);
       await vm.flush();
       const q = createQueryApi({ url: vm.url });
       const at = endMs + 1000;

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { AnomalyScore } from '../domain/types.ts';
+import type { DetectorFactory, SeriesDetector } from './detector.ts';
+import { onsetFactory } from './onset.ts';
+import { SnapshotError } from './snapshot.ts';
+
+/** a detector whose score is the value itself (so tests script the scores) */
+const echo: DetectorFactory = {
+  create(snapshot?: Uint8Array): SeriesDetector {
+    let last = snapshot === undefined ? 0 : (snapshot[0] ?? 0);
+    return {
+      stateBytes: 8,
+      update(_ts: number, value: number): AnomalyScore {
+        last = value;
+        return { score: value, direction: value > 0 ? 'up' : 'none', expected: 0, observed: value, deviation: value, detector: 'echo' };
+      },
+      snapshot: () => new Uint8Array([last]),
+    };
+  },
+};
+
+function run(d: SeriesDetector, scores: number[]): number[] {
+  return scores.map((s, i) => d.update(i * 60_000, s).score);
+}
+
+describe('onset filter', () => {
+  it.each([
+    { name: 'quiet=>fire=>silenced=>quiet=>fire', input: [0, 3, 5, 4, 0, 0, 3], want: [0, 3, 0, 0, 0, 0, 3] },
+    { name: 'below fireAt passes through and arms nothing', input: [1, 1.9, 1, 1.5], want: [1, 1.9, 1, 1.5] },
+    { name: 'fire=>silenced for exactly refractoryPoints', input: [2, 9, 9, 9, 9, 9], want: [2, 0, 0, 0, 0, 9] },
+  ])('$name', ({ input, want }) => {
+    const d = onsetFactory(echo, { fireAt: 2, refractoryPoints: 4 }).create();
+    expect(run(d, input)).toEqual(want);
+  });
+
+  it('a silenced point reports direction none', () => {
+    const d = onsetFactory(echo, { fireAt: 2, refractoryPoints: 3 }).create();
+    d.update(0, 5);
+    expect(d.update(1, 5).direction).toBe('none');
+  });
+
+  it('snapshot=>restore keeps the refractory countdown', () => {
+    const f = onsetFactory(echo, { fireAt: 2, refractoryPoints: 3 });
+    const a = f.create();
+    run(a, [5, 5]);
+    const b = f.create(a.snapshot());
+    expect(run(b, [5, 5, 5])).toEqual([0, 0, 5]);
+  });
+
+  it('restoring from bytes of another detector kind throws a SnapshotError', () => {
+    expect(() => onsetFactory(echo).create(new Uint8Array([0x46, 0x57, 3, 1]))).toThrow(SnapshotError);
+  });
+
+  it.each([{ refractoryPoints: -1 }, { refractoryPoints: 1.5 }, { fireAt: NaN }])('rejects options %o', (o) => {
+    expect(() => onsetFactory(echo, o)).toThrow(RangeError);
+  });
+});
