@@ -25,6 +25,7 @@ import { loadServerConfig } from '../src/config/server-config.ts';
 import { detectorFactoryFor } from '../src/detect/combined.ts';
 import { createScorer } from '../src/detect/scorer.ts';
 import type { Point } from '../src/domain/types.ts';
+import { runDetectBench } from '../src/detect/detect.bench.ts';
 import type { InfluxStore } from '../src/store/influx/influx-store.ts';
 import { createQueryApi } from '../src/store/influx/query-api.ts';
 import { startVictoriaMetrics } from '../test/support/victoria-metrics.ts';
@@ -257,6 +258,12 @@ async function main() {
       `${influx.linesDelivered.toLocaleString('en-US')} lines incl. outputs); in the server: ${influx.rawPointsInServer.toLocaleString('en-US')} raw, ` +
       `${influx.anomalyPointsInServer.toLocaleString('en-US')} anomaly, ${influx.healthPointsInServer.toLocaleString('en-US')} health points`,
   );
+
+  const det = runDetectBench(quick ? 300 : 1000, 2000);
+  results.detector = det;
+  for (const d of det) {
+    console.log(`detector ${d.detector}: ${d.nsPerPoint.toFixed(0)} ns/point, state ${d.stateBytesPerSeries} B/series (measured ${d.measuredBytesPerSeries ?? '?'} B), snapshot ${d.snapshotBytesPerSeries} B; issue 4 targets <= 1000 ns and <= 1 KB`);
+  }
 
   const mem = benchMemory();
   results.memory = mem;

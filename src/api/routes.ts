@@ -25,6 +25,7 @@ import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
 import { isValidTimeZone } from '../domain/timezone.ts';
 import { HttpError, renderError } from './http-error.ts';
 import { parseTimeParam, toApi } from './serialize.ts';
+import { mountWebPage } from '../web/web-page.ts';
 
 export interface ApiOptions {
   config: ServerConfig;
@@ -341,6 +342,9 @@ export function createApi(options: ApiOptions): Hono<Env> {
     options.sources?.statusJson(); // refreshes the forewarn_source_lag_seconds gauges
     return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
+
+  // ---- the CSM web page (GET /, /accounts/:id, /web/*): static files, no data, no token
+  mountWebPage(app);
 
   return app;
 }

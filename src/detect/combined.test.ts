@@ -290,3 +290,45 @@ describe('event time only', () => {
     }
   });
 });
+
+describe('combined detector: likelihood stage', () => {
+  /** a level series with small noise, then a jump to a level never seen before */
+  function jumpSeries(n: number, jumpAt: number): Array<[number, number]> {
+    const rand = mulberry32(3);
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < n; i++) out.push([MONDAY + i * 300_000, (i >= jumpAt ? 130 : 100) + gaussian(rand)]);
+    return out;
+  }
+
+  it("output 'likelihood': quiet before the jump, a one-in-10^5 level of surprise right after it", () => {
+    const d = createCombinedDetector({ output: 'likelihood' });
+    const scores = jumpSeries(2000, 1500).map(([t, v]) => d.update(t, v));
+    const before = Math.max(...scores.slice(400, 1500).map((s) => s.score));
+    const after = Math.max(...scores.slice(1500, 1505).map((s) => s.score));
+    expect(before).toBeLessThan(4);
+    expect(after).toBeGreaterThan(5);
+    expect(scores[1502]?.detector).toBe('likelihood');
+  });
+
+  it('no likelihood score before likelihoodMinPoints usable points', () => {
+    const d = createCombinedDetector({ output: 'likelihood', likelihoodMinPoints: 300 });
+    const scores = jumpSeries(400, 200).map(([t, v]) => d.update(t, v).score);
+    expect(Math.max(...scores.slice(0, 299))).toBe(0);
+    expect(Math.max(...scores.slice(299))).toBeGreaterThan(0);
+  });
+
+  it("output 'score' stays within [0, 1] and a version-1 snapshot (before the likelihood stage) still restores", () => {
+    const d = createCombinedDetector();
+    for (const [t, v] of jumpSeries(2000, 1500)) {
+      const s = d.update(t, v).score;
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }
+    const v2 = d.snapshot();
+    // a v1 snapshot is the v2 one without the likelihood stage's 128 trailing bytes, version byte 1
+    const v1 = v2.slice(0, v2.length - 128);
+    v1[3] = 1;
+    expect(() => combinedFactory().create(v1)).not.toThrow();
+    expect(combinedFactory().create(v2).snapshot()).toEqual(v2);
+  });
+});

@@ -5,9 +5,9 @@
  * produced it. Also the factories the engine builds detectors from.
  *
  * Sharing: the drift here is fed by the same seasonal baseline that scores the point (no second
- * copy), so the combined detector costs the seasonal baseline plus a 56-byte drift core: about
- * 1.5-1.7 KB of heap per series in all (`stateBytes` says 1658), a 701-byte snapshot, and
- * ~200 ns per point on one core (see `detect.bench.ts`).
+ * copy). In all the combined detector holds about 2 KB of heap per series (`stateBytes` says
+ * 2036, measured ~2040 on Node 20), an 829-byte snapshot, and costs ~300-600 ns per point on one
+ * core, the likelihood stage included (see `detect.bench.ts` and `npm run bench:nab`).
  *
  * Likelihood stage (likelihood.ts, level-shift.ts): the same points also feed three raw surprise
  * measures - |seasonal z| (the seasonal residual), |value - long-run mean| / sigma and |5-point
@@ -40,7 +40,7 @@ import {
 import type { ResolvedSeasonalOptions, SeasonalBaseline, SeasonalBaselineOptions } from './seasonal-baseline.ts';
 import { LEVEL_SHIFT_STATE_BYTES, LevelShift, resolveLevelShiftOptions } from './level-shift.ts';
 import type { LevelShiftOptions } from './level-shift.ts';
-import { AnomalyLikelihood, LIKELIHOOD_STATE_BYTES, resolveLikelihoodOptions } from './likelihood.ts';
+import { AnomalyLikelihood, LIKELIHOOD_STATE_BYTES, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
 import type { LikelihoodOptions } from './likelihood.ts';
 import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
 
@@ -114,7 +114,7 @@ export const COMBINED_OBJECT_OVERHEAD_BYTES = 450;
 /** State of the likelihood stage: one level-shift and three likelihoods. */
 export const LIKELIHOOD_STAGE_BYTES = LEVEL_SHIFT_STATE_BYTES + 3 * LIKELIHOOD_STATE_BYTES;
 /** Heap of the likelihood stage's four objects on top of their state (calibrated with `detect.bench.ts`). */
-export const LIKELIHOOD_STAGE_OVERHEAD_BYTES = 200;
+export const LIKELIHOOD_STAGE_OVERHEAD_BYTES = 250;
 
 /** Resolved once per factory and shared by every detector it creates. */
 interface ResolvedCombined {
@@ -218,21 +218,23 @@ class CombinedDetectorImpl implements CombinedDetector {
     ls.update(value);
     // each raw score counts only in the watched direction, so an 'up' rule's likelihood is not
     // raised by drops
-    let best = this.likSeasonal.update(this.seasonal.warm ? watched(direction, s.deviation) : 0);
+    let best = this.likSeasonal.updateZ(this.seasonal.warm ? watched(direction, s.deviation) : 0);
     this.likDeviation = s.deviation;
     if (ls.count > LEVEL_SHIFT_WARMUP_POINTS) {
-      const lv = this.likValue.update(watched(direction, ls.valueZ));
+      const lv = this.likValue.updateZ(watched(direction, ls.valueZ));
       if (lv > best) {
         best = lv;
         this.likDeviation = ls.valueZ;
       }
-      const ll = this.likLevel.update(watched(direction, ls.levelZ));
+      const ll = this.likLevel.updateZ(watched(direction, ls.levelZ));
       if (ll > best) {
         best = ll;
         this.likDeviation = ls.levelZ;
       }
     }
-    return ls.count < this.r.likelihoodMinPoints ? 0 : best;
+    // the tail is monotone in z: one tail for the largest z is the largest of the three tails
+    if (ls.count < this.r.likelihoodMinPoints) return 0;
+    return tailLog10(best);
   }
 
   /** signed deviation of the likelihood's winning raw measure at the last point */

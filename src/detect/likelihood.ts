@@ -101,6 +101,15 @@ export class AnomalyLikelihood {
 
   /** learns one raw score and returns -log10 of the tail probability of the recent level */
   update(raw: number): number {
+    return tailLog10(this.updateZ(raw));
+  }
+
+  /**
+   * learns one raw score and returns the z of the recent level against the long-run distribution
+   * (-Infinity for the first point). The tail is monotone in z, so a caller with several stages
+   * can take the largest z and compute one tail (the transcendental functions are most of the cost).
+   */
+  updateZ(raw: number): number {
     const o = this.o;
     let r = raw;
     // the `!(<)` form also maps NaN to the cap's opposite: NaN is not a surprise, learn it as 0
@@ -113,7 +122,7 @@ export class AnomalyLikelihood {
     this.recent += shortGain * (r - this.recent);
     // judged against the distribution before this point (no self-influence)
     const sigma = Math.sqrt(this.variance) + LIKELIHOOD_MIN_SIGMA;
-    const out = n === 1 ? 0 : tailLog10((this.recent - this.mean) / sigma);
+    const out = n === 1 ? -Infinity : (this.recent - this.mean) / sigma;
     // exponentially weighted mean and variance (West 1979 form: stable, one pass)
     const d = r - this.mean;
     this.mean += longGain * d;

@@ -1,0 +1,377 @@
+/**
+ * Limit forecasting: predicts when a series will cross a limit declared in the rules (a quota at
+ * 100%, a latency SLO) so an advisory can say "limit reached in ~2 days" before it happens. Pure
+ * and streaming: one small state per series (~0.8 KB), fed in event time, no look-back buffer.
+ *
+ * Model, in two parts:
+ * - season: an exponentially weighted least-squares fit of level + slope + {@link HARMONICS} daily
+ *   harmonics with a long half-life ({@link SEASON_HALF_LIFE_MS}); only its harmonics are used,
+ *   to take the daily pattern out of the series (fitted jointly with a trend, so a climb does not
+ *   leak into the pattern);
+ * - trend: exponentially weighted linear regressions of the seasonally adjusted series at several
+ *   half-lives ({@link TREND_HALF_LIVES_MS}, 3 h to 2 days). A long window is precise but lags a
+ *   trend that has just started; a short one follows it but is noisy. The longest window whose
+ *   slope agrees with every shorter one (within {@link AGREEMENT_SE} of the shorter one's standard
+ *   error - Lepski's rule) is used: on a steady trend that is the longest, right after a bend the
+ *   short ones.
+ * All sums are kept with the time axis centred on the newest point, so they stay well conditioned
+ * however long the series runs.
+ *
+ * Crossing time: the first instant after `now` at which trend + season reaches the limit, found by
+ * stepping forward in quarter-hour steps; the interval repeats the search with the slope at
+ * +- {@link INTERVAL_Z} standard errors (a slower slope gives the late end, a faster the early end).
+ *
+ * Trust: nothing is predicted before {@link DEFAULT_MIN_HISTORY_MS} of history, and a crossing
+ * needs the slope to be {@link DEFAULT_MIN_SLOPE_T} standard errors away from zero (or the fit to
+ * be past the limit already), so a noisy flat series predicts nothing.
+ */
+import { SnapshotReader, SnapshotWriter, type SnapshotKind } from './snapshot.ts';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Daily harmonics of the seasonal fit (3: a daily peak a few hours wide still fits well). */
+export const HARMONICS = 3;
+/** Half-life of the seasonal fit: the daily pattern is learnt over several days. */
+export const SEASON_HALF_LIFE_MS = 3 * DAY_MS;
+/** Half-lives of the trend regressions, shortest first. */
+export const TREND_HALF_LIVES_MS: readonly number[] = [3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS];
+/** A longer trend window is used only while its slope is within this many standard errors of every shorter one's. */
+export const AGREEMENT_SE = 2;
+/** ... or, when more, within this fraction of the shorter one's slope (a noise-free series has standard errors near 0). */
+export const AGREEMENT_REL = 0.05;
+/** History needed before a forecast is made (one daily cycle, so the seasonal terms are identified). */
+export const DEFAULT_MIN_HISTORY_MS = DAY_MS;
+/** The slope must be this many standard errors from zero before the trend is believed. */
+export const DEFAULT_MIN_SLOPE_T = 4;
+/** Standard errors either side of the slope for the crossing interval (~95%). */
+export const INTERVAL_Z = 1.96;
+/** The crossing search looks this many horizons ahead (the late end of the interval may lie beyond the horizon). */
+const SEARCH_HORIZONS = 2;
+/** Steps per day of the crossing search. */
+const STEPS_PER_DAY = 96;
+
+const P = 2 + 2 * HARMONICS; // seasonal fit parameters: level, slope, (sin, cos) per harmonic
+const NA = (P * (P + 1)) / 2; // packed upper triangle of its normal matrix
+const K = TREND_HALF_LIVES_MS.length;
+const T = 7; // sums per trend regression: S0, S1, S2, Sx, Sux, Sxx, W2
+const SNAPSHOT_VERSION = 1;
+/** kind byte of forecast snapshots (SnapshotKind in snapshot.ts lists the detectors; 16 is kept clear of them) */
+const FORECAST_SNAPSHOT_KIND = 16 as SnapshotKind;
+
+/** Options of {@link createForecaster}. */
+export interface ForecastOptions {
+  /** the limit the series must not cross */
+  limit: number;
+  /** 'above': the problem is reaching the limit from below (quota, latency); 'below': falling to it (headroom) */
+  when: 'above' | 'below';
+  /** crossings predicted within this time raise a signal */
+  horizonMs: number;
+  minHistoryMs?: number;
+  minSlopeT?: number;
+}
+
+/** The forecast after one point. Times are event times, ms since epoch; NaN when unknown. */
+export interface Forecast {
+  /**
+   * 0 when no crossing is predicted within the horizon; otherwise 0.5 (crossing at the horizon)
+   * rising linearly to 1 (limit reached now). {@link criticalScore} gives the critical threshold.
+   */
+  score: number;
+  /** predicted crossing time (NaN: none predicted within twice the horizon) */
+  crossingMs: number;
+  /** early end of the interval (NaN when no crossing is predicted) */
+  lowMs: number;
+  /** late end of the interval (Infinity: the slope might be zero; NaN when no crossing is predicted) */
+  highMs: number;
+  /** fitted value now (trend + season) */
+  fitted: number;
+  /** fitted trend, per day */
+  slopePerDay: number;
+  /** the slope's standard error, per day */
+  slopeSePerDay: number;
+  /** half-life of the trend window used, ms (NaN before the first forecast) */
+  windowMs: number;
+}
+
+/** A streaming forecaster of one series. */
+export interface Forecaster {
+  /** feeds one point (non-decreasing event time) and returns the forecast, written into `out` when given */
+  update(tsMs: number, value: number, out?: Forecast): Forecast;
+  snapshot(): Uint8Array;
+  readonly stateBytes: number;
+}
+
+/** The score at and above which a forecast is critical: a crossing within `criticalWithinMs`. */
+export function criticalScore(horizonMs: number, criticalWithinMs: number): number {
+  return 1 - 0.5 * Math.min(1, Math.max(0, criticalWithinMs / horizonMs));
+}
+
+/** An empty forecast (nothing predicted). */
+export function emptyForecast(): Forecast {
+  return { score: 0, crossingMs: NaN, lowMs: NaN, highMs: NaN, fitted: NaN, slopePerDay: 0, slopeSePerDay: NaN, windowMs: NaN };
+}
+
+// index into the packed upper triangle
+const idx = (i: number, j: number): number => (i <= j ? i * P - (i * (i - 1)) / 2 + (j - i) : j * P - (j * (j - 1)) / 2 + (i - j));
+
+/** phase of the day at `tsMs`, radians */
+const phaseOf = (tsMs: number): number => (2 * Math.PI * (((tsMs % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS;
+
+/** Creates a forecaster, or restores one from `snapshot()` bytes (throws SnapshotError on bad bytes). */
+export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array): Forecaster {
+  const { limit, horizonMs } = options;
+  const sign = options.when === 'below' ? -1 : 1;
+  const minHistoryMs = options.minHistoryMs ?? DEFAULT_MIN_HISTORY_MS;
+  const minSlopeT = options.minSlopeT ?? DEFAULT_MIN_SLOPE_T;
+  if (!(horizonMs > 0) || !Number.isFinite(limit)) {
+    throw new Error(`invalid forecast options: limit ${limit}, horizon ${horizonMs} ms`);
+  }
+
+  // seasonal fit: A = sum w x x' (packed), B = sum w x y
+  const A = new Float64Array(NA);
+  const B = new Float64Array(P);
+  // trend regressions, T sums each (time in days from the newest point)
+  const R = new Float64Array(K * T);
+  let firstMs = NaN;
+  let lastMs = NaN;
+
+  if (snapshot) {
+    const r = new SnapshotReader(snapshot, FORECAST_SNAPSHOT_KIND, [SNAPSHOT_VERSION], 'forecast');
+    r.f64Array(A);
+    r.f64Array(B);
+    r.f64Array(R);
+    firstMs = r.f64();
+    lastMs = r.f64();
+    r.end();
+  }
+
+  // scratch, reused for every point
+  const x = new Float64Array(P);
+  const L = new Float64Array(P * P);
+  const beta = new Float64Array(P);
+  const harm = new Float64Array(2 * HARMONICS + 2);
+
+  /** sin/cos of k * phase for k = 1..HARMONICS into harm[2k], harm[2k+1] (Chebyshev recurrence) */
+  const harmonics = (s1: number, c1: number) => {
+    harm[2] = s1;
+    harm[3] = c1;
+    for (let k = 2; k <= HARMONICS; k++) {
+      const sp = harm[2 * k - 2]!;
+      const cp = harm[2 * k - 1]!;
+      harm[2 * k] = sp * c1 + cp * s1;
+      harm[2 * k + 1] = cp * c1 - sp * s1;
+    }
+  };
+  /** the fitted season for the harmonics in `harm` */
+  const season = (): number => {
+    let s = 0;
+    for (let k = 1; k <= HARMONICS; k++) s += beta[2 * k]! * harm[2 * k]! + beta[2 * k + 1]! * harm[2 * k + 1]!;
+    return s;
+  };
+
+  /** Cholesky of A (+ a tiny ridge); false when A is not positive definite (too little data) */
+  const factor = (): boolean => {
+    const ridge = 1e-9 * A[idx(0, 0)]!;
+    for (let i = 0; i < P; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = A[idx(i, j)]! + (i === j ? ridge : 0);
+        for (let k = 0; k < j; k++) s -= L[i * P + k]! * L[j * P + k]!;
+        if (i === j) {
+          if (!(s > 0)) return false;
+          L[i * P + i] = Math.sqrt(s);
+        } else L[i * P + j] = s / L[j * P + j]!;
+      }
+    }
+    return true;
+  };
+  const solve = (v: Float64Array) => {
+    for (let i = 0; i < P; i++) {
+      let s = v[i]!;
+      for (let k = 0; k < i; k++) s -= L[i * P + k]! * v[k]!;
+      v[i] = s / L[i * P + i]!;
+    }
+    for (let i = P - 1; i >= 0; i--) {
+      let s = v[i]!;
+      for (let k = i + 1; k < P; k++) s -= L[k * P + i]! * v[k]!;
+      v[i] = s / L[i * P + i]!;
+    }
+  };
+
+  /** the first time in [now, now + maxMs] at which trend + season reaches the limit, or NaN */
+  const crossing = (nowMs: number, level: number, slopePerDay: number, maxMs: number): number => {
+    let amp = 0;
+    for (let k = 1; k <= HARMONICS; k++) amp += Math.hypot(beta[2 * k]!, beta[2 * k + 1]!);
+    const trendEnd = level + (slopePerDay * maxMs) / DAY_MS;
+    // even the seasonal peak on the best trend never reaches the limit: no search needed
+    if (Math.max(sign * level, sign * trendEnd) + amp < sign * limit) return NaN;
+    const phase0 = phaseOf(nowMs);
+    harmonics(Math.sin(phase0), Math.cos(phase0));
+    let prevGap = sign * (level + season() - limit);
+    if (prevGap >= 0) return nowMs;
+    const stepMs = DAY_MS / STEPS_PER_DAY;
+    const steps = Math.ceil(maxMs / stepMs);
+    // the phase advances by rotation: no trigonometry inside the loop
+    const cd = Math.cos((2 * Math.PI) / STEPS_PER_DAY);
+    const sd = Math.sin((2 * Math.PI) / STEPS_PER_DAY);
+    let s1 = harm[2]!;
+    let c1 = harm[3]!;
+    for (let n = 1; n <= steps; n++) {
+      const ns = s1 * cd + c1 * sd;
+      c1 = c1 * cd - s1 * sd;
+      s1 = ns;
+      harmonics(s1, c1);
+      const gap = sign * (level + (slopePerDay * n) / STEPS_PER_DAY + season() - limit);
+      if (gap >= 0) return nowMs + (n - 1 + prevGap / (prevGap - gap)) * stepMs;
+      prevGap = gap;
+    }
+    return NaN;
+  };
+
+  const api: Forecaster = {
+    update(tsMs, value, out = emptyForecast()) {
+      out.score = 0;
+      out.crossingMs = NaN;
+      out.lowMs = NaN;
+      out.highMs = NaN;
+      out.fitted = NaN;
+      out.slopePerDay = 0;
+      out.slopeSePerDay = NaN;
+      out.windowMs = NaN;
+      // the hot path never throws on bad data: a non-finite or late point is skipped
+      if (!Number.isFinite(value) || !Number.isFinite(tsMs) || tsMs < lastMs) return out;
+      if (Number.isNaN(firstMs)) firstMs = tsMs;
+      if (!Number.isNaN(lastMs) && tsMs > lastMs) {
+        const dtMs = tsMs - lastMs;
+        const d = dtMs / DAY_MS;
+        // re-centre the time column on the new point (u' = u - d), then decay
+        A[idx(1, 1)] = A[idx(1, 1)]! - 2 * d * A[idx(0, 1)]! + d * d * A[idx(0, 0)]!;
+        for (let j = 0; j < P; j++) if (j !== 1) A[idx(1, j)] = A[idx(1, j)]! - d * A[idx(0, j)]!;
+        B[1] = B[1]! - d * B[0]!;
+        const ds = Math.pow(0.5, dtMs / SEASON_HALF_LIFE_MS);
+        for (let i = 0; i < NA; i++) A[i] = A[i]! * ds;
+        for (let i = 0; i < P; i++) B[i] = B[i]! * ds;
+        for (let k = 0; k < K; k++) {
+          const o = k * T;
+          const dk = Math.pow(0.5, dtMs / TREND_HALF_LIVES_MS[k]!);
+          const s0 = R[o]!;
+          const s1 = R[o + 1]!;
+          R[o] = s0 * dk;
+          R[o + 1] = (s1 - d * s0) * dk;
+          R[o + 2] = (R[o + 2]! - 2 * d * s1 + d * d * s0) * dk;
+          R[o + 4] = (R[o + 4]! - d * R[o + 3]!) * dk;
+          R[o + 3] = R[o + 3]! * dk;
+          R[o + 5] = R[o + 5]! * dk;
+          R[o + 6] = R[o + 6]! * dk * dk;
+        }
+      }
+      lastMs = tsMs;
+
+      // seasonal fit, at u = 0
+      const ph = phaseOf(tsMs);
+      harmonics(Math.sin(ph), Math.cos(ph));
+      x[0] = 1;
+      x[1] = 0;
+      for (let k = 1; k <= HARMONICS; k++) {
+        x[2 * k] = harm[2 * k]!;
+        x[2 * k + 1] = harm[2 * k + 1]!;
+      }
+      for (let i = 0; i < P; i++) {
+        const xi = x[i]!;
+        if (xi === 0) continue;
+        for (let j = i; j < P; j++) A[idx(i, j)] = A[idx(i, j)]! + xi * x[j]!;
+        B[i] = B[i]! + xi * value;
+      }
+      const history = tsMs - firstMs;
+      const seasonal = history >= minHistoryMs && factor();
+      if (seasonal) {
+        beta.set(B);
+        solve(beta);
+      } else beta.fill(0);
+      // (harm still holds the harmonics of tsMs)
+      const seasonNow = season();
+      const adjusted = value - seasonNow;
+      for (let k = 0; k < K; k++) {
+        const o = k * T;
+        R[o] = R[o]! + 1;
+        R[o + 3] = R[o + 3]! + adjusted;
+        R[o + 5] = R[o + 5]! + adjusted * adjusted;
+        R[o + 6] = R[o + 6]! + 1;
+      }
+      if (!seasonal) return out;
+
+      // Lepski: the longest window whose slope agrees with every shorter one
+      let level = NaN;
+      let slope = 0;
+      let se = NaN;
+      let windowMs = NaN;
+      let prevSlopes = 0; // how many shorter windows are in `agreed*` below
+      for (let k = 0; k < K; k++) {
+        const o = k * T;
+        const s0 = R[o]!;
+        const s1 = R[o + 1]!;
+        const s2 = R[o + 2]!;
+        const sx = R[o + 3]!;
+        const sux = R[o + 4]!;
+        const det = s0 * s2 - s1 * s1;
+        if (!(det > 0) || s0 < 4) break;
+        const b = (s0 * sux - s1 * sx) / det;
+        const a = (sx - b * s1) / s0;
+        const sse = Math.max(0, R[o + 5]! - a * sx - b * sux);
+        const nEff = (s0 * s0) / R[o + 6]!;
+        if (nEff <= 3) break;
+        const sigma2 = sse / (s0 * (1 - 2 / nEff));
+        const seK = Math.sqrt((sigma2 * (R[o + 6]! / s0) * s0) / det);
+        let agrees = true;
+        for (let j = 0; j < prevSlopes; j++) {
+          if (Math.abs(b - agreedSlope[j]!) > Math.max(AGREEMENT_SE * agreedSe[j]!, AGREEMENT_REL * Math.abs(agreedSlope[j]!))) {
+            agrees = false;
+            break;
+          }
+        }
+        if (!agrees) break;
+        agreedSlope[prevSlopes] = b;
+        agreedSe[prevSlopes] = seK;
+        prevSlopes += 1;
+        level = a;
+        slope = b;
+        se = seK;
+        windowMs = TREND_HALF_LIVES_MS[k]!;
+      }
+      if (Number.isNaN(level)) return out;
+      out.fitted = level + seasonNow;
+      out.slopePerDay = slope;
+      out.slopeSePerDay = se;
+      out.windowMs = windowMs;
+
+      const beyond = sign * (out.fitted - limit) >= 0;
+      // a trend pointing away from the limit, or too uncertain to believe, predicts nothing
+      if (!beyond && !(sign * slope >= minSlopeT * se)) return out;
+      const maxMs = SEARCH_HORIZONS * horizonMs;
+      const at = crossing(tsMs, level, slope, maxMs);
+      if (Number.isNaN(at)) return out;
+      out.crossingMs = at;
+      const early = crossing(tsMs, level, slope + sign * INTERVAL_Z * se, maxMs);
+      const late = crossing(tsMs, level, slope - sign * INTERVAL_Z * se, maxMs);
+      out.lowMs = Number.isNaN(early) ? at : early;
+      out.highMs = Number.isNaN(late) ? Infinity : late;
+      const remaining = at - tsMs;
+      if (remaining <= horizonMs) out.score = 0.5 + 0.5 * (1 - remaining / horizonMs);
+      return out;
+    },
+    snapshot() {
+      const w = new SnapshotWriter(FORECAST_SNAPSHOT_KIND, SNAPSHOT_VERSION, (NA + P + K * T + 2) * 8);
+      w.f64Array(A);
+      w.f64Array(B);
+      w.f64Array(R);
+      w.f64(firstMs);
+      w.f64(lastMs);
+      return w.finish();
+    },
+    get stateBytes() {
+      return (NA + P + K * T + 2) * 8 + 64;
+    },
+  };
+  const agreedSlope = new Float64Array(K);
+  const agreedSe = new Float64Array(K);
+  return api;
+}
