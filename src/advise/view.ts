@@ -38,6 +38,42 @@ function iso(ms: number | undefined): string {
   return ms === undefined ? '' : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 }
 
+/** `2024-05-08 14:00 UTC` (minutes) */
+export function formatUtcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A duration for people: `~5 hours`, `~3 days`, `~1 day`, `less than an hour`, `now`. */
+export function formatIn(ms: number): string {
+  if (!(ms > 0)) return 'now';
+  const hours = ms / 3_600_000;
+  if (hours < 1) return 'less than an hour';
+  if (hours < 36) {
+    const h = Math.round(hours);
+    return `~${h} hour${h === 1 ? '' : 's'}`;
+  }
+  const d = Math.round(hours / 24);
+  return `~${d} day${d === 1 ? '' : 's'}`;
+}
+
+/** The forecast part of the view; every field '' when the signal has no forecast. */
+export function forecastView(signal: Signal, decidedAtMs: number): TemplateView['forecast'] {
+  const at = signal.forecastCrossingMs;
+  if (at === undefined || !Number.isFinite(at)) return { crossing: '', in: '', interval: '', limit: '' };
+  const low = signal.forecastLowMs;
+  const high = signal.forecastHighMs;
+  let interval = '';
+  if (low !== undefined && Number.isFinite(low)) {
+    interval = high !== undefined && Number.isFinite(high) ? `${formatUtcMinute(low)} - ${formatUtcMinute(high)}` : `from ${formatUtcMinute(low)}, possibly much later`;
+  }
+  return {
+    crossing: formatUtcMinute(at),
+    in: formatIn(at - decidedAtMs),
+    interval,
+    limit: signal.forecastLimit === undefined ? '' : formatNumber(signal.forecastLimit),
+  };
+}
+
 /** Builds the template view for a signal on an account. */
 export function templateView(input: ViewInput): TemplateView {
   const { account, signal, rule } = input;
@@ -69,5 +105,7 @@ export function templateView(input: ViewInput): TemplateView {
     decided_at: iso(input.decidedAtMs),
     resolved_at: iso(signal.resolvedAtMs),
     dashboard_url: input.dashboardUrl,
+    forecast: forecastView(signal, input.decidedAtMs),
+    health: signal.health ? { score: String(Math.round(signal.health.score)), top: signal.health.top } : { score: '', top: '' },
   };
 }

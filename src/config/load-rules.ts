@@ -131,6 +131,7 @@ export function inspectRules(dir: string): RulesInspection {
   const rawRules = listAt(rulesSrc?.raw, 'rules');
   counts.rules = rawRules?.length ?? 0;
   if (rawRules) uniqueNames(rulesSrc, rawRules, 'rules', 'name', 'rule name');
+  if (rulesSrc && rawRules && tierNames) checkRuleTierWeights(rulesSrc, rawRules, tierNames);
   if (rulesSrc) rulesSrc.report.summary = plural(counts.rules, 'rule');
 
   // --- routing.yaml
@@ -394,6 +395,24 @@ function checkPriorityMatrix(src: Source, tierNames: readonly string[]): void {
       if (!(tier in row)) addIssue(src, ['priority', severity], `missing priority for tier "${tier}"`, 'key');
     }
   }
+}
+
+/** A rule's `tier_weights` may name only tiers of tiers.yaml. */
+function checkRuleTierWeights(src: Source, rules: readonly unknown[], tierNames: readonly string[]): void {
+  rules.forEach((rule, i) => {
+    const weights = field(rule, 'tier_weights');
+    if (weights === null || typeof weights !== 'object' || Array.isArray(weights)) return;
+    for (const tier of Object.keys(weights)) {
+      if (tierNames.includes(tier)) continue;
+      const hint = closest(tier, tierNames);
+      addIssue(
+        src,
+        ['rules', i, 'tier_weights', tier],
+        `unknown tier "${tier}" (tiers are ${tierNames.join(', ')})${hint ? `; did you mean ${hint}?` : ''}`,
+        'key',
+      );
+    }
+  });
 }
 
 /** An account's explicit `tier` must name a tier of tiers.yaml. */

@@ -37,6 +37,8 @@ const SAMPLE: TemplateView = {
   decided_at: '2025-03-04T05:25:00Z',
   resolved_at: '2025-03-04T09:40:00Z',
   dashboard_url: 'https://forewarn.example.com/accounts/acme-corp',
+  forecast: { crossing: '2025-03-07 14:00 UTC', in: '~3 days', interval: '2025-03-07 02:00 - 2025-03-08 01:00 UTC', limit: '1,500' },
+  health: { score: '42', top: 'api_latency_p95_ms 3.1x baseline since 05:10 UTC' },
 };
 
 function leafPaths(value: unknown, prefix = ''): string[] {

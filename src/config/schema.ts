@@ -16,6 +16,7 @@ import type {
   DetectorChoice,
   DirectionChoice,
   EscalationStep,
+  LimitSpec,
   QueueSpec,
   RoutingConfig,
   RuleSpec,
@@ -47,6 +48,12 @@ export const DEFAULTS = Object.freeze({
   businessCriticalRaise: 1,
   /** seed accounts */
   criticality: 'medium' as Criticality,
+  /** a rule's weight in the account health score */
+  ruleWeight: 1,
+  /** limit forecasts: crossing from below */
+  limitWhen: 'above' as const,
+  /** limit forecasts are critical when the crossing is within this fraction of the horizon */
+  limitCriticalFraction: 0.25,
 });
 
 /** Every action a tier policy may name. */
@@ -91,6 +98,12 @@ export const TEMPLATE_VARIABLES = [
   'decided_at',
   'resolved_at',
   'dashboard_url',
+  'forecast.crossing',
+  'forecast.in',
+  'forecast.interval',
+  'forecast.limit',
+  'health.score',
+  'health.top',
 ] as const;
 
 /** One name of `TEMPLATE_VARIABLES`. */
@@ -142,6 +155,24 @@ export interface TemplateView {
   resolved_at: string;
   /** link to the account's dashboard; '' when not configured */
   dashboard_url: string;
+  /** the limit forecast of the signal's series; every field '' when there is none */
+  forecast: {
+    /** predicted crossing time, e.g. `2024-05-08 14:00 UTC` */
+    crossing: string;
+    /** time from the decision to the crossing, e.g. `~3 days`, `~5 hours` */
+    in: string;
+    /** the interval, e.g. `2024-05-08 02:00 - 2024-05-09 01:00 UTC` */
+    interval: string;
+    /** the limit, formatted (e.g. `1`, `1,500`) */
+    limit: string;
+  };
+  /** the account's health when the decision was made; '' when unknown */
+  health: {
+    /** 0..100, rounded */
+    score: string;
+    /** one line: the top contributors, e.g. `api_errors/api_requests 4.1x baseline since 09:20 UTC; ...` */
+    top: string;
+  };
 }
 
 const KNOWN_VARIABLES: ReadonlySet<string> = new Set(TEMPLATE_VARIABLES);
@@ -384,6 +415,28 @@ const ratioSchema = z.string().transform((s, ctx) => {
   return { numerator, denominator };
 });
 
+/** `limit: { value: 1.0, horizon: 7d, when: above, critical_within: 1d }` */
+const limitSchema = z
+  .strictObject({
+    value: z.number(),
+    horizon: durationSchema,
+    when: z.enum(['above', 'below']).optional(),
+    critical_within: durationSchema.optional(),
+  })
+  .superRefine((l, ctx) => {
+    if (!(l.horizon > 0)) ctx.addIssue({ code: 'custom', path: ['horizon'], message: 'horizon must be longer than 0' });
+    if (l.critical_within !== undefined && l.critical_within >= l.horizon)
+      ctx.addIssue({ code: 'custom', path: ['critical_within'], message: 'critical_within must be shorter than horizon' });
+  })
+  .transform(
+    (l): LimitSpec => ({
+      value: l.value,
+      when: l.when ?? DEFAULTS.limitWhen,
+      horizonMs: l.horizon,
+      criticalWithinMs: l.critical_within ?? Math.round(l.horizon * DEFAULTS.limitCriticalFraction),
+    }),
+  );
+
 const ruleSchema = z
   .strictObject({
     name: nameSchema,
@@ -405,6 +458,9 @@ const ruleSchema = z
     next_step: text,
     min_value: z.number().optional(),
     sensitivity_sigmas: z.number().min(1).max(10).optional(),
+    limit: limitSchema.optional(),
+    weight: z.number().min(0).max(1).optional(),
+    tier_weights: z.record(z.string(), z.number().min(0).max(1)).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.metric !== undefined && r.ratio !== undefined)
@@ -450,7 +506,8 @@ const ruleSchema = z
       name: r.name,
       description: r.description ?? '',
       series: ratio ? `${ratio.numerator}/${ratio.denominator}` : (r.metric ?? ''),
-      ...defined({ metric: r.metric, ratio, minValue: r.min_value, sensitivitySigmas: r.sensitivity_sigmas }),
+      ...defined({ metric: r.metric, ratio, minValue: r.min_value, sensitivitySigmas: r.sensitivity_sigmas, limit: r.limit, tierWeights: r.tier_weights }),
+      weight: r.weight ?? DEFAULTS.ruleWeight,
       detector: r.detector ?? DEFAULTS.detector,
       direction: r.direction ?? DEFAULTS.direction,
       domain: r.domain,

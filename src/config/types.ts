@@ -97,6 +97,23 @@ export interface RuleSpec {
    * lower catches smaller changes sooner, at the cost of more false alarms
    */
   sensitivitySigmas?: number;
+  /** a limit the series must not cross: a forecast warns before it does (see detect/forecast.ts) */
+  limit?: LimitSpec;
+  /** the rule's weight in the account health score, in [0, 1] (filled in: default 1) */
+  weight?: number;
+  /** per-tier overrides of `weight` (tier name -> weight in [0, 1]); tier names are checked against tiers.yaml */
+  tierWeights?: Record<string, number>;
+}
+
+/** A limit declared on a rule (`limit: { value: 1.0, horizon: 7d }`). */
+export interface LimitSpec {
+  value: number;
+  /** 'above' (default): reaching the limit from below is the problem; 'below': falling to it */
+  when: 'above' | 'below';
+  /** a crossing predicted within this time raises a forecast signal (warning) */
+  horizonMs: number;
+  /** ... and within this time it is critical (default: a quarter of the horizon) */
+  criticalWithinMs: number;
 }
 
 export interface RulesConfig {

@@ -47,6 +47,8 @@ export const DEFAULT_MIN_SLOPE_T = 4;
 export const INTERVAL_Z = 1.96;
 /** The crossing search looks this many horizons ahead (the late end of the interval may lie beyond the horizon). */
 const SEARCH_HORIZONS = 2;
+/** A trend window counts once it holds this many points' worth of weight. */
+const MIN_WINDOW_POINTS = 12;
 /** Steps per day of the crossing search. */
 const STEPS_PER_DAY = 96;
 
@@ -287,6 +289,9 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         beta.set(B);
         solve(beta);
       } else beta.fill(0);
+      // the trend windows start with the seasonal fit: a day of unadjusted data would show the
+      // daily pattern as a trend
+      if (!seasonal) return out;
       // (harm still holds the harmonics of tsMs)
       const seasonNow = season();
       const adjusted = value - seasonNow;
@@ -297,7 +302,6 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         R[o + 5] = R[o + 5]! + adjusted * adjusted;
         R[o + 6] = R[o + 6]! + 1;
       }
-      if (!seasonal) return out;
 
       // Lepski: the longest window whose slope agrees with every shorter one
       let level = NaN;
@@ -318,7 +322,7 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         const a = (sx - b * s1) / s0;
         const sse = Math.max(0, R[o + 5]! - a * sx - b * sux);
         const nEff = (s0 * s0) / R[o + 6]!;
-        if (nEff <= 3) break;
+        if (nEff < MIN_WINDOW_POINTS) break;
         const sigma2 = sse / (s0 * (1 - 2 / nEff));
         const seK = Math.sqrt((sigma2 * (R[o + 6]! / s0) * s0) / det);
         let agrees = true;

@@ -5,7 +5,14 @@
  * each series' latest score for the health score. No I/O: checkpoints go in and out as bytes.
  */
 import type { AnomalyScore, Direction, Point } from '../domain/types.ts';
+import type { LimitSpec } from '../config/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
+import { createForecaster, emptyForecast, type Forecast, type Forecaster } from './forecast.ts';
+
+/** The id of the forecast stream of a rule with a limit: scored and advised as a rule of its own. */
+export function forecastWatchId(ruleId: string): string {
+  return `${ruleId}:forecast`;
+}
 
 /** One watched series shape: what a rule (or the default) scores. */
 export interface Watch {
@@ -22,6 +29,13 @@ export interface Watch {
   factoryAt?: (utcOffsetMinutes: number) => DetectorFactory;
   /** true when a rule acts on this watch (false: health only) */
   ruled: boolean;
+  /**
+   * the rule's limit: besides its anomaly score, every point also feeds a forecaster whose
+   * forecast is emitted as a second scored stream, watch id `<rule>:forecast` (see forecast.ts)
+   */
+  limit?: LimitSpec;
+  /** set on the forecast stream's watch: the watch it forecasts */
+  forecastOf?: Watch;
 }
 
 /** A point scored by one watch. */
@@ -31,6 +45,8 @@ export interface ScoredPoint {
   tsMs: number;
   value: number;
   score: AnomalyScore;
+  /** on forecast streams: the forecast behind the score */
+  forecast?: Forecast | undefined;
 }
 
 /** The latest state of one series of an account, for the health score. */
@@ -44,11 +60,17 @@ export interface SeriesHealth {
   lastMs: number;
   /** event time since which the series is anomalous (score >= 0.5), if it is */
   anomalousSinceMs?: number;
+  /** the watch: rule name, `<rule>:forecast` or `metric:<name>` */
+  watch?: string;
+  /** forecast streams: predicted crossing of the limit (NaN: none) and the limit */
+  forecast?: { crossingMs: number; limit: number };
 }
 
 interface Entry {
   watch: Watch;
   detector: SeriesDetector | undefined;
+  /** forecast streams only */
+  forecaster?: Forecaster;
   lastMs: number;
   health: SeriesHealth;
   dirty: boolean;
@@ -149,7 +171,7 @@ export function createScorer(options: ScorerOptions): Scorer {
         watch,
         detector: undefined,
         lastMs: -Infinity,
-        health: { series: watch.series, ruled: watch.ruled, score: 0, direction: 'none', expected: NaN, observed: NaN, lastMs: 0 },
+        health: { series: watch.series, ruled: watch.ruled, score: 0, direction: 'none', expected: NaN, observed: NaN, lastMs: 0, watch: watch.id },
         dirty: false,
         numMs: NaN,
         numValue: NaN,
@@ -175,6 +197,57 @@ export function createScorer(options: ScorerOptions): Scorer {
     return e.detector;
   };
 
+  // forecast streams: one companion watch per watch with a limit
+  const forecastWatches = new Map<Watch, Watch>();
+  for (const w of options.watches) {
+    if (w.limit) forecastWatches.set(w, { id: forecastWatchId(w.id), series: w.series, factory: w.factory, ruled: w.ruled, forecastOf: w });
+  }
+  const forecasterOf = (account: string, e: Entry, limit: LimitSpec): Forecaster => {
+    if (!e.forecaster) {
+      const opts = { limit: limit.value, when: limit.when, horizonMs: limit.horizonMs };
+      const snap = options.loadSnapshot?.(seriesKey(account, e.watch.id));
+      try {
+        e.forecaster = createForecaster(opts, snap);
+      } catch {
+        e.forecaster = createForecaster(opts);
+      }
+    }
+    return e.forecaster;
+  };
+  const fc = emptyForecast();
+  const fcScore: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: 'forecast' };
+  /** the forecast stream of a point: emitted before the anomaly score, so an advisor sees the forecast first */
+  const feedForecast = (account: string, watch: Watch, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
+    const fw = forecastWatches.get(watch);
+    if (!fw || !watch.limit) return;
+    const e = entryFor(account, fw);
+    if (tsMs < e.lastMs) return;
+    forecasterOf(account, e, watch.limit).update(tsMs, value, fc);
+    e.lastMs = tsMs;
+    e.dirty = true;
+    fcScore.score = fc.score;
+    fcScore.direction = fc.score > 0 ? (watch.limit.when === 'below' ? 'down' : 'up') : 'none';
+    fcScore.expected = fc.fitted;
+    fcScore.observed = value;
+    fcScore.deviation = 0;
+    const h = e.health;
+    h.score = fc.score;
+    h.direction = fcScore.direction;
+    h.expected = fc.fitted;
+    h.observed = value;
+    h.lastMs = tsMs;
+    h.forecast = { crossingMs: fc.crossingMs, limit: watch.limit.value };
+    stats.scored += 1;
+    out.account = account;
+    out.watch = fw;
+    out.tsMs = tsMs;
+    out.value = value;
+    out.score = fcScore;
+    out.forecast = fc;
+    onScored(out);
+    out.forecast = undefined;
+  };
+
   const stats: ScoreStats = { scored: 0, late: 0 };
   // reused for every point: the hot path allocates nothing per point (see `score`)
   const scratch: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: '' };
@@ -185,6 +258,7 @@ export function createScorer(options: ScorerOptions): Scorer {
       stats.late += 1;
       return;
     }
+    if (e.watch.limit) feedForecast(account, e.watch, tsMs, value, onScored);
     const det = detectorOf(account, e);
     const score = det.updateInto ? det.updateInto(tsMs, value, scratch) : det.update(tsMs, value);
     // below the rule's floor the detector still learns, but the point counts as normal
@@ -252,14 +326,16 @@ export function createScorer(options: ScorerOptions): Scorer {
     health(account) {
       const m = accounts.get(account);
       if (!m) return [];
-      return [...m.values()].filter((e) => e.detector !== undefined).map((e) => ({ ...e.health }));
+      return [...m.values()]
+        .filter((e) => e.detector !== undefined || e.forecaster !== undefined)
+        .map((e) => ({ ...e.health, ...(e.health.forecast ? { forecast: { ...e.health.forecast } } : {}) }));
     },
     dirtySnapshots() {
       const out: Array<[string, Uint8Array]> = [];
       for (const [account, m] of accounts) {
         for (const e of m.values()) {
-          if (e.dirty && e.detector) {
-            out.push([seriesKey(account, e.watch.id), e.detector.snapshot()]);
+          if (e.dirty && (e.detector || e.forecaster)) {
+            out.push([seriesKey(account, e.watch.id), (e.detector ?? e.forecaster)!.snapshot()]);
             e.dirty = false;
           }
         }
@@ -275,6 +351,7 @@ export function createScorer(options: ScorerOptions): Scorer {
             series += 1;
             stateBytes += e.detector.stateBytes;
           }
+          if (e.forecaster) stateBytes += e.forecaster.stateBytes;
         }
       }
       return { series, stateBytes };

@@ -37,8 +37,11 @@ export type Direction = 'up' | 'down' | 'none';
 
 /** Email kinds rendered from the templates in rules/templates/. */
 export type TemplatedKind = 'csm_alert' | 'preventive_advisory' | 'technical_advisory' | 'resolution_note';
-/** Every kind of outgoing email; `ticket_escalation` tells an escalation contact a ticket is overdue. */
-export type AdvisoryKind = TemplatedKind | 'ticket_escalation';
+/**
+ * Every kind of outgoing email; `ticket_escalation` tells an escalation contact a ticket is overdue;
+ * `data_gap` tells operators (the data queue) that telemetry stopped arriving - never a customer.
+ */
+export type AdvisoryKind = TemplatedKind | 'ticket_escalation' | 'data_gap';
 export const ADVISORY_KINDS: readonly TemplatedKind[] = [
   'csm_alert',
   'preventive_advisory',
@@ -131,6 +134,16 @@ export interface Signal {
   tier: string;
   runbookUrl?: string;
   summary: string;
+  /** limit forecasts (rules with a `limit`): predicted event time the series crosses the limit */
+  forecastCrossingMs?: number;
+  /** early end of the forecast interval */
+  forecastLowMs?: number;
+  /** late end of the forecast interval (absent: open-ended) */
+  forecastHighMs?: number;
+  /** the limit the forecast is about */
+  forecastLimit?: number;
+  /** the account's health when the signal last changed (0..100) and a one-line summary of its top contributors */
+  health?: { score: number; top: string };
 }
 
 export type AdvisoryStatus = 'pending' | 'sent' | 'failed';

@@ -527,9 +527,9 @@
 
   /** An SVG line of the points (min and max per pixel column), signal episodes shaded. */
   function drawChart(points, fromMs, toMs, signals) {
-    const W = 600;
-    const H = 150;
-    const pad = { l: 46, r: 8, t: 8, b: 20 };
+    const W = 360;
+    const H = 130;
+    const pad = { l: 38, r: 6, t: 8, b: 18 };
     const pts = points.map(([t, v]) => [Date.parse(t), v]).filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v));
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart-svg' });
     if (pts.length === 0) {
@@ -568,10 +568,9 @@
       label.textContent = num(v);
       root.appendChild(label);
     }
-    for (let d = 0; d <= CHART_DAYS; d += 1) {
+    for (let d = 0; d < CHART_DAYS; d += 2) {
       const t = fromMs + d * 86_400_000;
-      if (d % 2 === 1 && d !== CHART_DAYS) continue;
-      const label = svg('text', { x: x(t), y: H - 5, 'text-anchor': d === 0 ? 'start' : d === CHART_DAYS ? 'end' : 'middle', class: 'axis' });
+      const label = svg('text', { x: x(t), y: H - 4, 'text-anchor': d === 0 ? 'start' : 'middle', class: 'axis' });
       label.textContent = shortDate.format(new Date(t));
       root.appendChild(label);
     }

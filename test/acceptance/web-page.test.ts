@@ -273,6 +273,7 @@ describe('the CSM web page in Chromium', () => {
     await page.click('#login-form button[type=submit]');
     await expect.poll(() => page.locator('#login-error').textContent()).toContain('unknown token');
     expect(await page.locator('#login-error').textContent()).toContain('did not accept this token');
+    await page.screenshot({ path: '/tmp/forewarn-login.png' });
 
     await page.fill('#token', TOKENS.ingest);
     await page.click('#login-form button[type=submit]');
@@ -282,7 +283,7 @@ describe('the CSM web page in Chromium', () => {
     await page.click('#login-form button[type=submit]');
     await page.locator('#accounts tbody tr[data-account="acme-corp"]').waitFor();
     expect(await page.locator('#login').isHidden()).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem('forewarn.token'))).toBe(TOKENS.read);
+    expect(await page.evaluate("sessionStorage.getItem('forewarn.token')")).toBe(TOKENS.read);
 
     // asked once: a reload in the same tab goes straight to the list
     await page.reload();
