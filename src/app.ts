@@ -15,6 +15,12 @@ import { stableId } from './advise/policy.ts';
 import { sweepSlos } from './advise/slo.ts';
 import { detectorFactoryFor } from './detect/combined.ts';
 import { createScorer, type Scorer, type Watch } from './detect/scorer.ts';
+import { accountHealth, createHealthWeights, healthTopLine } from './detect/account-health.ts';
+import { createGapTracker, fleetSilence } from './detect/data-gap.ts';
+import { createDataGapReporter } from './advise/data-gap-reporter.ts';
+
+/** The whole fleet is reported silent after this much wall time without a batch. */
+export const FLEET_SILENCE_MS = 15 * 60_000;
 import { createIngestService, type IngestService } from './ingest/ingest-service.ts';
 import { createSourceScheduler, type SourceScheduler } from './ingest/pull/scheduler.ts';
 import { createApi } from './api/routes.ts';
@@ -68,6 +74,8 @@ export interface Forewarn {
   checkpoint(): void;
   /** checks ticket SLOs and queues escalation emails; returns the number of breaches found */
   sweepTickets(): number;
+  /** checks for a whole-fleet silence (wall time) and reports or clears it; returns whether the fleet is silent */
+  checkFleetSilence(): boolean;
   /** starts the background loops (outbox, checkpoints, retention, SLO sweep) */
   start(): void;
   close(): Promise<void>;
@@ -87,6 +95,7 @@ export function watchesOf(rules: RulesBundle): Watch[] {
     if (r.metric !== undefined) w.metric = r.metric;
     if (r.ratio) w.ratio = r.ratio;
     if (r.minValue !== undefined) w.minValue = r.minValue;
+    if (r.limit) w.limit = r.limit;
     return w;
   });
 }
@@ -171,8 +180,43 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
       return tz ? utcOffsetMinutes(tz, clock.nowMs()) : 0;
     },
   });
-  advisor = createAdvisor({ rules, state, clock, metrics, publicUrl: config.publicUrl, onEnqueued: () => outbox.kick(), sink });
+  const healthWeights = createHealthWeights(rules.rules.rules);
+  const healthOf = (account: string, tier: string, nowMs: number) => {
+    const h = accountHealth(scorer.health(account), healthWeights, tier, nowMs);
+    return { score: h.score, top: healthTopLine(h) };
+  };
+  advisor = createAdvisor({ rules, state, clock, metrics, publicUrl: config.publicUrl, onEnqueued: () => outbox.kick(), sink, healthOf });
+  // data gaps: accounts silent in event time (fleet clock), the whole fleet silent in wall time
+  const gaps = createGapTracker();
+  const gapReporter = createDataGapReporter({
+    state,
+    routing: rules.routing,
+    clock,
+    tierOf: (account) => {
+      const a = state.getAccount(account);
+      return a ? advisor!.tierOf(a) : rules.tiers.tiers[0]!;
+    },
+    onEnqueued: () => outbox.kick(),
+  });
+  let lastArrivalWallMs: number | undefined;
+  let fleetSilent = false;
+  const afterBatch = (points: readonly { account: string; tsMs: number }[], arrivalWallMs: number) => {
+    lastArrivalWallMs = arrivalWallMs;
+    if (fleetSilent) {
+      fleetSilent = false;
+      gapReporter.fleet(false, arrivalWallMs);
+    }
+    for (const p of points) gaps.observe(p.account, p.tsMs);
+    for (const t of gaps.check()) gapReporter.report(t);
+  };
+  const checkFleetSilence = (): boolean => {
+    const silent = fleetSilence(lastArrivalWallMs, clock.nowMs(), FLEET_SILENCE_MS);
+    if (silent && !fleetSilent && lastArrivalWallMs !== undefined) gapReporter.fleet(true, lastArrivalWallMs);
+    fleetSilent = silent || fleetSilent;
+    return silent;
+  };
   const ingest = await createIngestService({
+    afterBatch,
     store,
     state,
     scorer,
@@ -288,11 +332,13 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     metrics,
     checkpoint,
     sweepTickets,
+    checkFleetSilence,
     start() {
       outbox.start(1000);
       sources.start();
       timers.push(setInterval(checkpoint, 10_000).unref());
       timers.push(setInterval(sweepTickets, 30_000).unref());
+      timers.push(setInterval(checkFleetSilence, 60_000).unref());
       timers.push(
         setInterval(() => {
           store.deleteBefore(clock.nowMs() - config.retentionMs).catch((err: unknown) => console.error('forewarn: retention failed:', err));

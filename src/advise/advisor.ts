@@ -8,13 +8,15 @@ import { trace } from '@opentelemetry/api';
 import type { RuleSpec, RulesBundle, TierSpec } from '../config/types.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { AccountRecord, AdvisoryKind, Signal } from '../domain/types.ts';
-import type { ScoredPoint } from '../detect/scorer.ts';
+import { criticalScore } from '../detect/forecast.ts';
+import { forecastWatchId, type ScoredPoint } from '../detect/scorer.ts';
 import type { OutputSink } from '../store/output-sink.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { initialEpisode, stepEpisode, type EpisodeState, type EpisodeTransition } from './episode.ts';
 import { decide, stableId } from './policy.ts';
 import { deriveTier } from './tier.ts';
+import { formatIn } from './view.ts';
 
 const tracer = trace.getTracer('forewarn');
 
@@ -29,6 +31,31 @@ export interface AdvisorOptions {
   onEnqueued?: () => void;
   /** where signal states (on each transition, and per scored point while open) and queued advisories are written */
   sink?: OutputSink;
+  /** the account's health at event time `nowMs` (recorded on each signal transition, shown in emails) */
+  healthOf?: (account: string, tier: string, nowMs: number) => { score: number; top: string };
+}
+
+/**
+ * The rule of a forecast stream (`<rule>:forecast`): the rule's domain, texts and tier policy, its
+ * own episode (so it never fights the anomaly episode), warning when the crossing is predicted
+ * within the horizon, critical within `critical_within`.
+ */
+export function forecastRule(rule: RuleSpec): RuleSpec | undefined {
+  if (!rule.limit) return undefined;
+  return {
+    ...rule,
+    name: forecastWatchId(rule.name),
+    severity: { warning: 0.5, critical: criticalScore(rule.limit.horizonMs, rule.limit.criticalWithinMs) },
+    resolveBelow: 0.3,
+  };
+}
+
+/** "... (quota_used_ratio forecast to reach 1 in ~2 days)" */
+function forecastSummary(signal: Signal, rule: RuleSpec, tsMs: number): string {
+  const at = signal.forecastCrossingMs;
+  if (at === undefined || !rule.limit) return signal.summary;
+  const title = rule.title;
+  return `${title} (${rule.series} forecast to reach ${rule.limit.value} in ${formatIn(at - tsMs)})`;
 }
 
 /** What the advisor remembers per account x rule (checkpointed). */
@@ -71,6 +98,29 @@ function restored(bytes: Uint8Array | undefined): RuleState | undefined {
 export function createAdvisor(options: AdvisorOptions): Advisor {
   const { rules, state, clock, metrics } = options;
   const ruleByName = new Map<string, RuleSpec>(rules.rules.rules.map((r) => [r.name, r]));
+  for (const r of rules.rules.rules) {
+    const f = forecastRule(r);
+    if (f) ruleByName.set(f.name, f);
+  }
+  // the latest forecast per account x rule with a limit, for the signals of that rule
+  const forecasts = new Map<string, Map<string, { crossingMs: number; lowMs: number; highMs: number; limit: number }>>();
+  const forecastOf = (account: string, rule: RuleSpec) => {
+    const base = rule.name.endsWith(':forecast') ? rule.name.slice(0, -':forecast'.length) : rule.name;
+    return forecasts.get(account)?.get(base);
+  };
+  /** the forecast and health fields of a signal at a transition */
+  const annotate = (signal: Signal, rule: RuleSpec, tier: string, tsMs: number) => {
+    const f = rule.limit ? forecastOf(signal.account, rule) : undefined;
+    if (f && Number.isFinite(f.crossingMs)) {
+      signal.forecastCrossingMs = f.crossingMs;
+      signal.forecastLimit = f.limit;
+      if (Number.isFinite(f.lowMs)) signal.forecastLowMs = f.lowMs;
+      if (Number.isFinite(f.highMs)) signal.forecastHighMs = f.highMs;
+      else delete signal.forecastHighMs;
+    }
+    const h = options.healthOf?.(signal.account, tier, tsMs);
+    if (h) signal.health = h;
+  };
   const tiersByName = new Map<string, TierSpec>(rules.tiers.tiers.map((t) => [t.name, t]));
   const lowestTier = rules.tiers.tiers[rules.tiers.tiers.length - 1]!;
   // account -> rule -> state: two map lookups per point, no key strings built on the hot path
@@ -116,7 +166,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
           id,
           account: p.account,
           rule: rule.name,
-          metric: rule.series,
+          // a forecast signal names its stream, so it is never mistaken for the rule's anomaly signal
+          metric: p.forecast ? `${rule.series}:forecast` : rule.series,
           domain: rule.domain,
           severity: rs.episode.severity ?? 'warning',
           state: 'open',
@@ -132,6 +183,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
           runbookUrl: rule.runbookUrl,
           summary: `${rule.title} (${rule.series} ${p.score.direction === 'down' ? 'below' : 'above'} baseline)`,
         };
+        annotate(signal, rule, tier.name, p.tsMs);
+        if (p.forecast && rule.limit) signal.summary = forecastSummary(signal, rule, p.tsMs);
         rs.signalId = id;
         rs.arrivalWallMs = arrivalWallMs;
         arrivals.set(id, arrivalWallMs);
@@ -145,6 +198,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
           signal.escalatedAtWallMs = nowWall;
           signal.expected = p.score.expected;
           signal.observed = p.score.observed;
+          annotate(signal, rule, tier.name, p.tsMs);
+          if (p.forecast && rule.limit) signal.summary = forecastSummary(signal, rule, p.tsMs);
           arrivals.set(signal.id, arrivalWallMs);
         } else {
           signal.state = 'resolved';
@@ -158,8 +213,22 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       span.setAttribute('forewarn.tier', tier.name);
 
       const history = historyOf(signal.id, account.id);
-      const inCooldown =
+      // one ticket per account x rule incident: a forecast signal updates the open ticket of the
+      // rule's anomaly signal (raising its priority if more pressing) instead of opening another
+      const baseName = rule.name.endsWith(':forecast') ? rule.name.slice(0, -':forecast'.length) : undefined;
+      if (baseName !== undefined && !history.ticket) {
+        const baseSignalId = states.get(p.account)?.get(baseName)?.signalId;
+        const baseTicket = baseSignalId ? state.listTickets({ account: account.id }).find((t) => t.signalId === baseSignalId && t.state !== 'resolved') : undefined;
+        if (baseTicket) Object.assign(history, { ticket: baseTicket });
+      }
+      let inCooldown =
         transition === 'opened' && rs.lastResolvedMs !== undefined && p.tsMs - rs.lastResolvedMs < tier.policy.cooldownMs;
+      // while the rule's anomaly signal is open its recipients already know: a forecast signal
+      // opening at warning adds no email (its forecast still reaches the signal, ticket and
+      // dashboards); a critical forecast (the limit is near) is news and is sent
+      if (baseName !== undefined && transition === 'opened' && !inCooldown && signal.severity !== 'critical') {
+        if (states.get(p.account)?.get(baseName)?.signalId !== undefined) inCooldown = true;
+      }
       const decision = decide({
         transition,
         signal,
@@ -219,6 +288,16 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
     onScored(p, arrivalWallMs) {
       const rule = ruleByName.get(p.watch.id);
       if (!rule) return;
+      if (p.forecast && rule.limit) {
+        // remembered (not checkpointed: the next point brings a fresh one) for this rule's signals
+        let byRule = forecasts.get(p.account);
+        if (!byRule) forecasts.set(p.account, (byRule = new Map()));
+        const base = p.watch.forecastOf?.id ?? rule.name;
+        // only a raised forecast (settled, within the horizon) is worth telling anyone
+        if (p.forecast.score > 0 && Number.isFinite(p.forecast.crossingMs)) {
+          byRule.set(base, { crossingMs: p.forecast.crossingMs, lowMs: p.forecast.lowMs, highMs: p.forecast.highMs, limit: rule.limit.value });
+        } else byRule.delete(base);
+      }
       let byRule = states.get(p.account);
       if (!byRule) states.set(p.account, (byRule = new Map()));
       let rs = byRule.get(rule.name);

@@ -12,7 +12,7 @@ import type { Role, ServerConfig } from '../config/server-config.ts';
 import type { Clock } from '../domain/clock.ts';
 import { ADVISORY_KINDS, CRITICALITIES, type AccountRecord, type AdvisoryKind, type SignalState, type TicketState } from '../domain/types.ts';
 import type { Advisor } from '../advise/advisor.ts';
-import { computeHealth } from '../detect/health.ts';
+import { accountHealth, createHealthWeights, healthTopLine } from '../detect/account-health.ts';
 import type { Scorer } from '../detect/scorer.ts';
 import type { IngestResult, IngestService } from '../ingest/ingest-service.ts';
 import { parseJsonTelemetry } from '../ingest/json-telemetry.ts';
@@ -76,6 +76,16 @@ export function createApi(options: ApiOptions): Hono<Env> {
   const { config, rules, state, store, ingest, scorer, advisor, clock, metrics } = options;
   const app = new Hono<Env>();
   const tierNames = new Set(rules.tiers.tiers.map((t) => t.name));
+  const healthWeights = createHealthWeights(rules.rules.rules);
+  /** an account's health at its newest event time, weighted for its tier */
+  const healthOfAccount = (a: AccountRecord, tier: string) => {
+    const series = scorer.health(a.id);
+    let nowMs = -Infinity;
+    for (const s of series) if (s.lastMs > nowMs) nowMs = s.lastMs;
+    if (!Number.isFinite(nowMs)) nowMs = clock.nowMs();
+    const health = accountHealth(series, healthWeights, tier, nowMs);
+    return { series, health, nowMs };
+  };
 
   app.onError((err, c) => renderError(err, c));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, detail: null }, 404));
@@ -186,8 +196,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
   // ---- accounts
   const accountView = (a: AccountRecord) => {
     const tier = advisor.tierOf(a);
-    const series = scorer.health(a.id);
-    const health = computeHealth(series.map((s) => ({ ...s, ...(s.anomalousSinceMs !== undefined ? { sinceMs: s.anomalousSinceMs } : {}) })));
+    const { health } = healthOfAccount(a, tier.name);
     const open = state.listSignals({ account: a.id, state: 'open' });
     return toApi({ ...a, tier: tier.name, health: { score: health.score, contributors: health.contributors.slice(0, 5) }, openSignals: open });
   };
@@ -254,9 +263,35 @@ export function createApi(options: ApiOptions): Hono<Env> {
 
   app.get('/api/accounts/:id/health', need('read'), (c) => {
     const a = getAccount(c.req.param('id'));
-    const series = scorer.health(a.id);
-    const health = computeHealth(series.map((s) => ({ ...s, ...(s.anomalousSinceMs !== undefined ? { sinceMs: s.anomalousSinceMs } : {}) })));
-    return c.json(toApi({ account: a.id, score: health.score, contributors: health.contributors, series }));
+    const tier = advisor.tierOf(a).name;
+    const { series, health, nowMs } = healthOfAccount(a, tier);
+    // weights as used, per series, so the score can be explained from the response alone
+    const weighted = series.map((s) => ({ ...s, weight: healthWeights.weightOf(s.watch ?? s.series, tier) }));
+    const isForecast = (s: { watch?: string }) => s.watch?.endsWith(':forecast') === true;
+    const gaps = state.listSignals({ account: a.id, state: 'open' }).filter((s) => s.rule === 'data_gap');
+    return c.json(
+      toApi({
+        account: a.id,
+        tier,
+        score: health.score,
+        asOf: new Date(nowMs).toISOString(),
+        summary: healthTopLine(health),
+        contributors: health.contributors,
+        series: weighted.filter((s) => !isForecast(s)),
+        // limit forecasts of rules with a `limit`, one per rule
+        forecasts: weighted
+          .filter(isForecast)
+          .map((s) => ({
+            rule: s.watch,
+            series: s.series,
+            weight: s.weight,
+            score: s.score,
+            limit: s.forecast?.limit,
+            crossing: s.forecast && Number.isFinite(s.forecast.crossingMs) ? new Date(s.forecast.crossingMs).toISOString() : null,
+          })),
+        dataGap: gaps.length > 0 ? { since: new Date(gaps[0]!.onsetMs).toISOString(), signal: gaps[0]!.id } : null,
+      }),
+    );
   });
 
   app.get('/api/accounts/:id/series', need('read'), async (c) => {

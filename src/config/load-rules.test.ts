@@ -414,6 +414,11 @@ describe('loadRules: broken folders name the file, line and path', () => {
       [{ file: 'accounts.yaml', path: 'accounts[0].csm.email', message: 'invalid email address "dana"', at: 'email: |dana }' }],
     ],
     [
+      'unknown tier in tier_weights',
+      [{ file: 'rules.yaml', replace: 'tier_weights: { self-serve: 0.6 }', with: 'tier_weights: { selfserve: 0.6 }' }],
+      [{ file: 'rules.yaml', path: 'rules[3].tier_weights.selfserve', message: 'unknown tier "selfserve" (tiers are strategic, enterprise, growth, self-serve); did you mean self-serve?', anyLine: true }],
+    ],
+    [
       'empty accounts file',
       [{ file: 'accounts.yaml', write: '# nothing yet\n' }],
       [{ file: 'accounts.yaml', path: '', message: 'empty file (expected a mapping with accounts:)' }],

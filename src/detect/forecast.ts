@@ -9,7 +9,7 @@
  *   to take the daily pattern out of the series (fitted jointly with a trend, so a climb does not
  *   leak into the pattern);
  * - trend: exponentially weighted linear regressions of the seasonally adjusted series at several
- *   half-lives ({@link TREND_HALF_LIVES_MS}, 3 h to 2 days). A long window is precise but lags a
+ *   half-lives ({@link TREND_HALF_LIVES_MS}, 6 h to 2 days). A long window is precise but lags a
  *   trend that has just started; a short one follows it but is noisy. The longest window whose
  *   slope agrees with every shorter one (within {@link AGREEMENT_SE} of the shorter one's standard
  *   error - Lepski's rule) is used: on a steady trend that is the longest, right after a bend the
@@ -43,6 +43,12 @@ export const AGREEMENT_REL = 0.05;
 export const DEFAULT_MIN_HISTORY_MS = DAY_MS;
 /** The slope must be this many standard errors from zero before the trend is believed. */
 export const DEFAULT_MIN_SLOPE_T = 4;
+/** Half-life of the smoothed crossing estimate that a new estimate must agree with. */
+export const SETTLE_HALF_LIFE_MS = HOUR_MS;
+/** A crossing raises a score only while it is within this fraction of the remaining time of the smoothed estimate. */
+export const SETTLE_TOLERANCE = 0.25;
+/** Half-life of the confirming trend window: its slope must point to the limit too (a short window alone echoes a past jump). */
+export const CONFIRM_HALF_LIFE_MS = 12 * HOUR_MS;
 /** Standard errors either side of the slope for the crossing interval (~95%). */
 export const INTERVAL_Z = 1.96;
 /** The crossing search looks this many horizons ahead (the late end of the interval may lie beyond the horizon). */
@@ -56,7 +62,27 @@ const P = 2 + 2 * HARMONICS; // seasonal fit parameters: level, slope, (sin, cos
 const NA = (P * (P + 1)) / 2; // packed upper triangle of its normal matrix
 const K = TREND_HALF_LIVES_MS.length;
 const T = 7; // sums per trend regression: S0, S1, S2, Sx, Sux, Sxx, W2
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
+/**
+ * The forecast is re-evaluated (seasonal solve, trend windows, crossing search: ~5-15 µs) at most
+ * once per 15 minutes of event time; points in between only update the running sums and get the
+ * last evaluation. A prediction hours to days ahead does not move meaningfully faster, and it
+ * keeps the cost per point of a 1-minute series near that of the sums alone.
+ */
+export const EVAL_EVERY_MS = 15 * 60_000;
+/** number of cached output fields in a snapshot */
+const CACHED = 8;
+
+// scratch shared by every forecaster: update() is synchronous, so no two use it at once
+const x = new Float64Array(P);
+const L = new Float64Array(P * P);
+const harm = new Float64Array(2 * HARMONICS + 2);
+const agreedSlope = new Float64Array(K);
+const agreedSe = new Float64Array(K);
+// decay factors of the last interval seen (shared: they depend on the interval only)
+let decayDtMs = NaN;
+let decaySeason = 1;
+const decayTrend = new Float64Array(K);
 /** kind byte of forecast snapshots (SnapshotKind in snapshot.ts lists the detectors; 16 is kept clear of them) */
 const FORECAST_SNAPSHOT_KIND = 16 as SnapshotKind;
 
@@ -134,8 +160,18 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
   const B = new Float64Array(P);
   // trend regressions, T sums each (time in days from the newest point)
   const R = new Float64Array(K * T);
+  // seasonal coefficients of the last evaluation (kept in snapshots: between evaluations they are reused)
+  const beta0 = new Float64Array(P);
   let firstMs = NaN;
   let lastMs = NaN;
+  // smoothed crossing time (NaN while none is predicted); 1 while a score is being raised
+  let settledMs = NaN;
+  let raised = 0;
+  // the last evaluation: when, whether the seasonal fit was usable, and what it said
+  let evalMs = NaN;
+  let seasonalOk = 0;
+  const cached = new Float64Array(CACHED);
+  const confirmK = Math.max(0, TREND_HALF_LIVES_MS.indexOf(CONFIRM_HALF_LIFE_MS));
 
   if (snapshot) {
     const r = new SnapshotReader(snapshot, FORECAST_SNAPSHOT_KIND, [SNAPSHOT_VERSION], 'forecast');
@@ -144,14 +180,17 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
     r.f64Array(R);
     firstMs = r.f64();
     lastMs = r.f64();
+    settledMs = r.f64();
+    raised = r.f64();
+    evalMs = r.f64();
+    seasonalOk = r.f64();
+    r.f64Array(beta0);
+    r.f64Array(cached);
     r.end();
   }
 
   // scratch, reused for every point
-  const x = new Float64Array(P);
-  const L = new Float64Array(P * P);
-  const beta = new Float64Array(P);
-  const harm = new Float64Array(2 * HARMONICS + 2);
+  const beta = beta0;
 
   /** sin/cos of k * phase for k = 1..HARMONICS into harm[2k], harm[2k+1] (Chebyshev recurrence) */
   const harmonics = (s1: number, c1: number) => {
@@ -229,6 +268,32 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
     return NaN;
   };
 
+  /** the confirming window's slope points to the limit, significantly */
+  const confirmed = (): boolean => {
+    const o = confirmK * T;
+    const s0 = R[o]!;
+    const s1 = R[o + 1]!;
+    const det = s0 * R[o + 2]! - s1 * s1;
+    if (!(det > 0)) return false;
+    const b = (s0 * R[o + 4]! - s1 * R[o + 3]!) / det;
+    const a = (R[o + 3]! - b * s1) / s0;
+    const sse = Math.max(0, R[o + 5]! - a * R[o + 3]! - b * R[o + 4]!);
+    const nEff = (s0 * s0) / R[o + 6]!;
+    if (nEff < MIN_WINDOW_POINTS) return false;
+    const se = Math.sqrt(((sse / (s0 * (1 - 2 / nEff))) * (R[o + 6]! / s0) * s0) / det);
+    return sign * b >= minSlopeT * se;
+  };
+
+  const OUT_FIELDS = ['score', 'crossingMs', 'lowMs', 'highMs', 'fitted', 'slopePerDay', 'slopeSePerDay', 'windowMs'] as const;
+  const toCache = (out: Forecast): Forecast => {
+    for (let i = 0; i < CACHED; i++) cached[i] = out[OUT_FIELDS[i]!];
+    return out;
+  };
+  const fromCache = (out: Forecast): Forecast => {
+    for (let i = 0; i < CACHED; i++) out[OUT_FIELDS[i]!] = cached[i]!;
+    return out;
+  };
+
   const api: Forecaster = {
     update(tsMs, value, out = emptyForecast()) {
       out.score = 0;
@@ -242,6 +307,7 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
       // the hot path never throws on bad data: a non-finite or late point is skipped
       if (!Number.isFinite(value) || !Number.isFinite(tsMs) || tsMs < lastMs) return out;
       if (Number.isNaN(firstMs)) firstMs = tsMs;
+      const prevMs = lastMs;
       if (!Number.isNaN(lastMs) && tsMs > lastMs) {
         const dtMs = tsMs - lastMs;
         const d = dtMs / DAY_MS;
@@ -249,12 +315,18 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         A[idx(1, 1)] = A[idx(1, 1)]! - 2 * d * A[idx(0, 1)]! + d * d * A[idx(0, 0)]!;
         for (let j = 0; j < P; j++) if (j !== 1) A[idx(1, j)] = A[idx(1, j)]! - d * A[idx(0, j)]!;
         B[1] = B[1]! - d * B[0]!;
-        const ds = Math.pow(0.5, dtMs / SEASON_HALF_LIFE_MS);
+        // series arrive at a steady interval: the decay factors are computed once per new interval
+        if (dtMs !== decayDtMs) {
+          decayDtMs = dtMs;
+          decaySeason = Math.pow(0.5, dtMs / SEASON_HALF_LIFE_MS);
+          for (let k = 0; k < K; k++) decayTrend[k] = Math.pow(0.5, dtMs / TREND_HALF_LIVES_MS[k]!);
+        }
+        const ds = decaySeason;
         for (let i = 0; i < NA; i++) A[i] = A[i]! * ds;
         for (let i = 0; i < P; i++) B[i] = B[i]! * ds;
         for (let k = 0; k < K; k++) {
           const o = k * T;
-          const dk = Math.pow(0.5, dtMs / TREND_HALF_LIVES_MS[k]!);
+          const dk = decayTrend[k]!;
           const s0 = R[o]!;
           const s1 = R[o + 1]!;
           R[o] = s0 * dk;
@@ -277,21 +349,37 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         x[2 * k] = harm[2 * k]!;
         x[2 * k + 1] = harm[2 * k + 1]!;
       }
+      // the packed upper triangle is laid out row by row: (i, j >= i) is the next slot
+      let pos = 0;
       for (let i = 0; i < P; i++) {
         const xi = x[i]!;
-        if (xi === 0) continue;
-        for (let j = i; j < P; j++) A[idx(i, j)] = A[idx(i, j)]! + xi * x[j]!;
+        if (xi === 0) {
+          pos += P - i;
+          continue;
+        }
+        for (let j = i; j < P; j++, pos++) A[pos] = A[pos]! + xi * x[j]!;
         B[i] = B[i]! + xi * value;
       }
       const history = tsMs - firstMs;
-      const seasonal = history >= minHistoryMs && factor();
-      if (seasonal) {
-        beta.set(B);
-        solve(beta);
-      } else beta.fill(0);
+      const due = Number.isNaN(evalMs) || tsMs - evalMs >= EVAL_EVERY_MS;
+      if (due) {
+        seasonalOk = history >= minHistoryMs && factor() ? 1 : 0;
+        if (seasonalOk === 1) {
+          beta.set(B);
+          solve(beta);
+        } else beta.fill(0);
+      }
       // the trend windows start with the seasonal fit: a day of unadjusted data would show the
       // daily pattern as a trend
-      if (!seasonal) return out;
+      if (seasonalOk !== 1) {
+        if (due) {
+          evalMs = tsMs;
+          cached.fill(NaN);
+          cached[0] = 0;
+          cached[5] = 0;
+        }
+        return out;
+      }
       // (harm still holds the harmonics of tsMs)
       const seasonNow = season();
       const adjusted = value - seasonNow;
@@ -302,6 +390,9 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         R[o + 5] = R[o + 5]! + adjusted * adjusted;
         R[o + 6] = R[o + 6]! + 1;
       }
+      if (!due) return fromCache(out);
+      const prevEvalMs = evalMs;
+      evalMs = tsMs;
 
       // Lepski: the longest window whose slope agrees with every shorter one
       let level = NaN;
@@ -341,7 +432,7 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
         se = seK;
         windowMs = TREND_HALF_LIVES_MS[k]!;
       }
-      if (Number.isNaN(level)) return out;
+      if (Number.isNaN(level)) return toCache(out);
       out.fitted = level + seasonNow;
       out.slopePerDay = slope;
       out.slopeSePerDay = se;
@@ -349,33 +440,56 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
 
       const beyond = sign * (out.fitted - limit) >= 0;
       // a trend pointing away from the limit, or too uncertain to believe, predicts nothing
-      if (!beyond && !(sign * slope >= minSlopeT * se)) return out;
+      if (!beyond && (!(sign * slope >= minSlopeT * se) || !confirmed())) {
+        settledMs = NaN;
+        raised = 0;
+        return toCache(out);
+      }
       const maxMs = SEARCH_HORIZONS * horizonMs;
       const at = crossing(tsMs, level, slope, maxMs);
-      if (Number.isNaN(at)) return out;
+      if (Number.isNaN(at)) {
+        settledMs = NaN;
+        raised = 0;
+        return toCache(out);
+      }
+      // a trend that has just bent gives estimates that still move fast: the estimate must have
+      // settled (agree with its own recent smoothed value) before it raises a score
+      // smoothing over the time since the last evaluation (evaluations are EVAL_EVERY_MS apart)
+      const a = Number.isNaN(settledMs) || Number.isNaN(prevEvalMs) ? 1 : 1 - Math.pow(0.5, (tsMs - prevEvalMs) / SETTLE_HALF_LIFE_MS);
+      settledMs = Number.isNaN(settledMs) ? at : settledMs + a * (at - settledMs);
+      const settled = beyond || Math.abs(at - settledMs) <= SETTLE_TOLERANCE * Math.max(0, at - tsMs);
       out.crossingMs = at;
       const early = crossing(tsMs, level, slope + sign * INTERVAL_Z * se, maxMs);
       const late = crossing(tsMs, level, slope - sign * INTERVAL_Z * se, maxMs);
       out.lowMs = Number.isNaN(early) ? at : early;
       out.highMs = Number.isNaN(late) ? Infinity : late;
       const remaining = at - tsMs;
-      if (remaining <= horizonMs) out.score = 0.5 + 0.5 * (1 - remaining / horizonMs);
-      return out;
+      // once raised, the score stays while the crossing stays within the horizon (no flapping)
+      if (remaining <= horizonMs && (settled || raised === 1)) {
+        out.score = 0.5 + 0.5 * (1 - remaining / horizonMs);
+        raised = 1;
+      } else raised = 0;
+      return toCache(out);
     },
     snapshot() {
-      const w = new SnapshotWriter(FORECAST_SNAPSHOT_KIND, SNAPSHOT_VERSION, (NA + P + K * T + 2) * 8);
+      const w = new SnapshotWriter(FORECAST_SNAPSHOT_KIND, SNAPSHOT_VERSION, (NA + P + K * T + 6 + P + CACHED) * 8);
       w.f64Array(A);
       w.f64Array(B);
       w.f64Array(R);
       w.f64(firstMs);
       w.f64(lastMs);
+      w.f64(settledMs);
+      w.f64(raised);
+      w.f64(evalMs);
+      w.f64(seasonalOk);
+      w.f64Array(beta);
+      w.f64Array(cached);
       return w.finish();
     },
     get stateBytes() {
-      return (NA + P + K * T + 2) * 8 + 64;
+      // sums, seasonal coefficients, cached output and scalars, plus the objects that hold them
+      return (NA + P + K * T + 6 + P + CACHED) * 8 + 5 * 64;
     },
   };
-  const agreedSlope = new Float64Array(K);
-  const agreedSe = new Float64Array(K);
   return api;
 }

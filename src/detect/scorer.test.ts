@@ -205,7 +205,7 @@ describe('health', () => {
     const h = scorer.health('acme');
     // the numerator alone never produced a score: the ratio is not listed yet
     expect(h.map((s) => s.series).sort()).toEqual(['cpu', 'latency']);
-    expect(h.find((s) => s.series === 'latency')).toEqual({ series: 'latency', ruled: true, score: 0.5, direction: 'up', expected: 100, observed: 150, lastMs: 2, anomalousSinceMs: 2 });
+    expect(h.find((s) => s.series === 'latency')).toEqual({ series: 'latency', ruled: true, score: 0.5, direction: 'up', expected: 100, observed: 150, lastMs: 2, anomalousSinceMs: 2, watch: 'latency_creep' });
     expect(h.find((s) => s.series === 'cpu')).toMatchObject({ ruled: false, score: 0 });
     expect(scorer.health('nobody')).toEqual([]);
   });

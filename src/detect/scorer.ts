@@ -236,7 +236,10 @@ export function createScorer(options: ScorerOptions): Scorer {
     h.expected = fc.fitted;
     h.observed = value;
     h.lastMs = tsMs;
-    h.forecast = { crossingMs: fc.crossingMs, limit: watch.limit.value };
+    if (h.forecast) {
+      h.forecast.crossingMs = fc.crossingMs;
+      h.forecast.limit = watch.limit.value;
+    } else h.forecast = { crossingMs: fc.crossingMs, limit: watch.limit.value };
     stats.scored += 1;
     out.account = account;
     out.watch = fw;

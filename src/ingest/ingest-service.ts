@@ -61,6 +61,8 @@ export interface IngestServiceOptions {
   strictAccounts?: boolean;
   /** receives an anomaly score per scored point and a health score per account per batch (default: none) */
   sink?: OutputSink;
+  /** called with every stored and scored batch (e.g. data-gap tracking); must not throw */
+  afterBatch?: (points: readonly Point[], arrivalWallMs: number) => void;
 }
 
 export interface IngestService {
@@ -206,13 +208,15 @@ export async function createIngestService(options: IngestServiceOptions): Promis
           metrics?.ingestPoints.inc({ source }, ok.length);
           const stats = sink
             ? scorer.score(ok, (sp) => {
-                sink.anomaly(sp);
+                // forecast streams are not anomaly scores: they reach dashboards as signals
+                if (sp.forecast === undefined) sink.anomaly(sp);
                 if (sp.watch.ruled) advisor.onScored(sp, arrival);
               })
             : scorer.score(ok, (sp) => {
                 if (sp.watch.ruled) advisor.onScored(sp, arrival);
               });
           if (sink) writeHealth(sink, ok);
+          options.afterBatch?.(ok, arrival);
           metrics?.detectorPoints.inc(stats.scored);
           if (metrics) {
             // event-time lag: how far behind the wall clock the newest point just scored is
