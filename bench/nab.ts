@@ -73,7 +73,10 @@ export function loadCorpus(dataDir: string): NabFile[] {
     for (const name of fs.readdirSync(dir).sort()) {
       if (!name.endsWith('.csv')) continue;
       const rel = `${category}/${name}`;
-      const lines = fs.readFileSync(path.join(dir, name), 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+      const lines = fs
+        .readFileSync(path.join(dir, name), 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.length > 0);
       const header = (lines[0] ?? '').split(',');
       const ti = header.indexOf('timestamp');
       const vi = header.indexOf('value');
@@ -167,13 +170,17 @@ function main(): number {
     const points = scores.reduce((a, s) => a + s.length, 0);
     const report = execFileSync(process.execPath, scorerArgs(dir, []), { encoding: 'utf8' }).trimEnd().split('\n');
     if (argv.includes('--verbose')) console.log(report.slice(0, -1).join('\n'));
-    console.log(`detector: combined (engine defaults, likelihood output, onset filter), ${corpus.length} files, ${points} points, ${nsPerPoint.toFixed(0)} ns/point`);
+    console.log(
+      `detector: combined (engine defaults, likelihood output, onset filter), ${corpus.length} files, ${points} points, ${nsPerPoint.toFixed(0)} ns/point`,
+    );
 
     if (argv.includes('--sensitivity')) {
       const base = scoreJson(dir);
       const sub = path.join(dir, 'sensitivity');
       console.log('\nsensitivity: NAB score change when one tuning constant moves -20% / +20% (all others fixed)');
-      console.log(`${'constant'.padEnd(34)} ${'default'.padStart(9)}  ${'standard'.padStart(15)}  ${'low_fp'.padStart(15)}  ${'low_fn'.padStart(15)}`);
+      console.log(
+        `${'constant'.padEnd(34)} ${'default'.padStart(9)}  ${'standard'.padStart(15)}  ${'low_fp'.padStart(15)}  ${'low_fn'.padStart(15)}`,
+      );
       let worst = 0;
       for (const knob of SENSITIVITY_KNOBS) {
         const cells: string[] = [];
@@ -185,12 +192,19 @@ function main(): number {
         for (const key of ['standard', 'low_fp', 'low_fn'] as const) {
           const d = runs.map((r) => r[key] - base[key]);
           for (const x of d) worst = Math.max(worst, Math.abs(x));
-          cells.push(d.map((x) => (x >= 0 ? '+' : '') + f2(x)).join(' ').padStart(15));
+          cells.push(
+            d
+              .map((x) => (x >= 0 ? '+' : '') + f2(x))
+              .join(' ')
+              .padStart(15),
+          );
         }
         console.log(`${knob.name.padEnd(34)} ${String(knob.value).padStart(9)}  ${cells.join('  ')}`);
       }
       fs.rmSync(sub, { recursive: true, force: true });
-      console.log(`largest change: ${f2(worst)} points (base standard=${f2(base.standard)} low_fp=${f2(base.low_fp)} low_fn=${f2(base.low_fn)})`);
+      console.log(
+        `largest change: ${f2(worst)} points (base standard=${f2(base.standard)} low_fp=${f2(base.low_fp)} low_fn=${f2(base.low_fn)})`,
+      );
     }
     console.log(`(${((Date.now() - t0) / 1000).toFixed(1)} s${keepDir !== undefined ? `; results kept in ${dir}` : ''})`);
     console.log(report[report.length - 1]);

@@ -155,7 +155,9 @@ function benchMemory() {
     series: stats.series,
     detectorStateBytesPerSeries: Math.round(stats.stateBytes / stats.series),
     measuredHeapBytesPerSeries: gc ? Math.round((after - before) / stats.series) : null,
-    note: gc ? 'heap measured with --expose-gc, includes the scorer entry and map overhead' : 'run with --expose-gc for the measured heap figure',
+    note: gc
+      ? 'heap measured with --expose-gc, includes the scorer entry and map overhead'
+      : 'run with --expose-gc for the measured heap figure',
   };
 }
 
@@ -244,8 +246,12 @@ async function main() {
 
   const full = await benchIngest('full');
   results.ingest = full;
-  console.log(`ingest (POST /api/v2/write -> embedded store, fsync per commit, detection + advice): ${full.pointsPerSecond.toLocaleString('en-US')} points/s`);
-  console.log(`  ${full.points.toLocaleString('en-US')} points over ${full.series.toLocaleString('en-US')} series in ${full.seconds.toFixed(1)} s; ${full.pointsPerRequest} points/request, request p50 ${full.requestP50Ms?.toFixed(1)} ms, p99 ${full.requestP99Ms?.toFixed(1)} ms; target >= 300,000`);
+  console.log(
+    `ingest (POST /api/v2/write -> embedded store, fsync per commit, detection + advice): ${full.pointsPerSecond.toLocaleString('en-US')} points/s`,
+  );
+  console.log(
+    `  ${full.points.toLocaleString('en-US')} points over ${full.series.toLocaleString('en-US')} series in ${full.seconds.toFixed(1)} s; ${full.pointsPerRequest} points/request, request p50 ${full.requestP50Ms?.toFixed(1)} ms, p99 ${full.requestP99Ms?.toFixed(1)} ms; target >= 300,000`,
+  );
 
   const influx = await benchIngestInflux();
   results.ingestInflux = influx;
@@ -262,16 +268,22 @@ async function main() {
   const det = runDetectBench(quick ? 300 : 1000, 2000);
   results.detector = det;
   for (const d of det) {
-    console.log(`detector ${d.detector}: ${d.nsPerPoint.toFixed(0)} ns/point, state ${d.stateBytesPerSeries} B/series (measured ${d.measuredBytesPerSeries ?? '?'} B), snapshot ${d.snapshotBytesPerSeries} B; issue 4 targets <= 1000 ns and <= 1 KB`);
+    console.log(
+      `detector ${d.detector}: ${d.nsPerPoint.toFixed(0)} ns/point, state ${d.stateBytesPerSeries} B/series (measured ${d.measuredBytesPerSeries ?? '?'} B), snapshot ${d.snapshotBytesPerSeries} B; issue 4 targets <= 1000 ns and <= 1 KB`,
+    );
   }
 
   const mem = benchMemory();
   results.memory = mem;
-  console.log(`memory per active series: detector state ${mem.detectorStateBytesPerSeries} B, measured heap ${mem.measuredHeapBytesPerSeries ?? '?'} B (${mem.series.toLocaleString('en-US')} series); target <= 2048`);
+  console.log(
+    `memory per active series: detector state ${mem.detectorStateBytesPerSeries} B, measured heap ${mem.measuredHeapBytesPerSeries ?? '?'} B (${mem.series.toLocaleString('en-US')} series); target <= 2048`,
+  );
 
   const lat = await benchLatency();
   results.pointToEmail = lat;
-  console.log(`point-to-email (request with the opening point -> SMTP server accepted the first advisory): p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms over ${lat.delivered}/${lat.trials} signals; target p99 < 1000 ms`);
+  console.log(
+    `point-to-email (request with the opening point -> SMTP server accepted the first advisory): p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms over ${lat.delivered}/${lat.trials} signals; target p99 < 1000 ms`,
+  );
 
   const out = path.join(HERE, 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });

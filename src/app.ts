@@ -141,12 +141,20 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   const state = options.state ?? createSqliteStateStore({ path: path.join(config.dataDir, 'state.db') });
   const influx: InfluxStore | undefined =
     !options.store && config.influx
-      ? createInfluxStore({ ...config.influx, listWindowMs: config.retentionMs, listFutureMs: Math.max(86_400_000, config.maxFutureMs + 60_000) })
+      ? createInfluxStore({
+          ...config.influx,
+          listWindowMs: config.retentionMs,
+          listFutureMs: Math.max(86_400_000, config.maxFutureMs + 60_000),
+        })
       : undefined;
   const store =
     options.store ??
     influx ??
-    createEmbeddedStore({ path: path.join(config.dataDir, 'timeseries.db'), synchronous: config.sqliteSync, retentionMs: config.retentionMs });
+    createEmbeddedStore({
+      path: path.join(config.dataDir, 'timeseries.db'),
+      synchronous: config.sqliteSync,
+      retentionMs: config.retentionMs,
+    });
   const sink = options.sink ?? (influx ? createInfluxOutputSink({ writer: influx.writer }) : noopOutputSink);
   seedAccounts(rules, state, clock.nowMs());
 
@@ -156,6 +164,8 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
       ? createSmtpNotifier({ url: config.smtpUrl, from: config.mailFrom, pool: true })
       : createEmlFileNotifier({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom }));
 
+  // assigned once below: the outbox (built first) reports latencies through the advisor
+  // eslint-disable-next-line prefer-const
   let advisor: Advisor | undefined;
   const outbox = createOutbox({
     store: state,
@@ -194,7 +204,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
     clock,
     tierOf: (account) => {
       const a = state.getAccount(account);
-      return a ? advisor!.tierOf(a) : rules.tiers.tiers[0]!;
+      return a ? advisor.tierOf(a) : rules.tiers.tiers[0]!;
     },
     onEnqueued: () => outbox.kick(),
   });
@@ -307,7 +317,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   };
 
   const checkpoint = () => {
-    const entries = [...scorer.dirtySnapshots(), ...advisor!.dirtySnapshots()];
+    const entries = [...scorer.dirtySnapshots(), ...advisor.dirtySnapshots()];
     if (entries.length === 0) return;
     state.transaction(() => {
       for (const [k, v] of entries) state.saveCheckpoint(k, v);

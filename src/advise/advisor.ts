@@ -218,11 +218,12 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       const baseName = rule.name.endsWith(':forecast') ? rule.name.slice(0, -':forecast'.length) : undefined;
       if (baseName !== undefined && !history.ticket) {
         const baseSignalId = states.get(p.account)?.get(baseName)?.signalId;
-        const baseTicket = baseSignalId ? state.listTickets({ account: account.id }).find((t) => t.signalId === baseSignalId && t.state !== 'resolved') : undefined;
+        const baseTicket = baseSignalId
+          ? state.listTickets({ account: account.id }).find((t) => t.signalId === baseSignalId && t.state !== 'resolved')
+          : undefined;
         if (baseTicket) Object.assign(history, { ticket: baseTicket });
       }
-      let inCooldown =
-        transition === 'opened' && rs.lastResolvedMs !== undefined && p.tsMs - rs.lastResolvedMs < tier.policy.cooldownMs;
+      let inCooldown = transition === 'opened' && rs.lastResolvedMs !== undefined && p.tsMs - rs.lastResolvedMs < tier.policy.cooldownMs;
       // while the rule's anomaly signal is open its recipients already know: a forecast signal
       // opening at warning adds no email (its forecast still reaches the signal, ticket and
       // dashboards); a critical forecast (the limit is near) is news and is sent
@@ -261,7 +262,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
         }
       });
       span.setAttribute('forewarn.advisories', decision.advisories.map((a) => a.kind).join(','));
-      if (decision.ticket) span.setAttribute('forewarn.ticket', `${decision.ticket.id} ${decision.ticket.priority} ${decision.ticket.queue}`);
+      if (decision.ticket)
+        span.setAttribute('forewarn.ticket', `${decision.ticket.id} ${decision.ticket.priority} ${decision.ticket.queue}`);
       if (decision.skipped.length > 0) span.setAttribute('forewarn.skipped', decision.skipped.join('; '));
       if (metrics) {
         metrics.signalTransitions.inc({ transition, tier: tier.name, domain: rule.domain });
@@ -270,7 +272,8 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       }
       if (sink) {
         sink.signal(final, p.tsMs, p.score.score);
-        for (const d of written) sink.advisory({ account: d.account, kind: d.kind, tier: d.tier, severity: d.severity, decidedAtMs: d.decidedAtMs });
+        for (const d of written)
+          sink.advisory({ account: d.account, kind: d.kind, tier: d.tier, severity: d.severity, decidedAtMs: d.decidedAtMs });
         if (transition === 'resolved') liveSignals.delete(final.id);
         else liveSignals.set(final.id, final);
       }
@@ -295,7 +298,12 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
         const base = p.watch.forecastOf?.id ?? rule.name;
         // only a raised forecast (settled, within the horizon) is worth telling anyone
         if (p.forecast.score > 0 && Number.isFinite(p.forecast.crossingMs)) {
-          byRule.set(base, { crossingMs: p.forecast.crossingMs, lowMs: p.forecast.lowMs, highMs: p.forecast.highMs, limit: rule.limit.value });
+          byRule.set(base, {
+            crossingMs: p.forecast.crossingMs,
+            lowMs: p.forecast.lowMs,
+            highMs: p.forecast.highMs,
+            limit: rule.limit.value,
+          });
         } else byRule.delete(base);
       }
       let byRule = states.get(p.account);

@@ -134,11 +134,22 @@ export function createDataGapReporter(options: DataGapReporterOptions): DataGapR
     report(t) {
       if (t.transition === 'opened') {
         const minutes = Math.round(t.usualIntervalMs / 60_000);
-        openGap(t.account, t.lastSeenMs, t.atMs, `no telemetry from account ${t.account} since ${iso(t.lastSeenMs)} (usually every ${minutes < 1 ? '<1' : minutes} min; other accounts report up to ${iso(t.atMs)})`);
+        openGap(
+          t.account,
+          t.lastSeenMs,
+          t.atMs,
+          `no telemetry from account ${t.account} since ${iso(t.lastSeenMs)} (usually every ${minutes < 1 ? '<1' : minutes} min; other accounts report up to ${iso(t.atMs)})`,
+        );
       } else closeGap(t.account, t.atMs);
     },
     fleet(silent, lastArrivalWallMs) {
-      if (silent) openGap(FLEET_ACCOUNT, lastArrivalWallMs, lastArrivalWallMs, `no telemetry from any account since ${iso(lastArrivalWallMs)} (wall clock): the whole fleet is silent`);
+      if (silent)
+        openGap(
+          FLEET_ACCOUNT,
+          lastArrivalWallMs,
+          lastArrivalWallMs,
+          `no telemetry from any account since ${iso(lastArrivalWallMs)} (wall clock): the whole fleet is silent`,
+        );
       else closeGap(FLEET_ACCOUNT, clock.nowMs());
     },
   };

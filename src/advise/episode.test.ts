@@ -43,10 +43,22 @@ describe('episodes', () => {
     ['open=>escalated when severity rises', [0.7, 0.7, 0.7, 0.95], ['2:opened:warning', '3:escalated:critical']],
     ['opens at the highest severity seen while pending', [0.7, 0.95, 0.7], ['2:opened:critical']],
     ['open=>resolved after 2 normal points in a row', [0.7, 0.7, 0.7, 0.2, 0.1], ['2:opened:warning', '4:resolved:']],
-    ['a point between resolveBelow and the threshold resets resolution (hysteresis)', [0.7, 0.7, 0.7, 0.2, 0.5, 0.2, 0.2], ['2:opened:warning', '6:resolved:']],
-    ['flapping around the threshold while open is one episode, not a storm', [0.7, 0.7, 0.7, 0.5, 0.7, 0.5, 0.7, 0.5, 0.1, 0.1], ['2:opened:warning', '9:resolved:']],
+    [
+      'a point between resolveBelow and the threshold resets resolution (hysteresis)',
+      [0.7, 0.7, 0.7, 0.2, 0.5, 0.2, 0.2],
+      ['2:opened:warning', '6:resolved:'],
+    ],
+    [
+      'flapping around the threshold while open is one episode, not a storm',
+      [0.7, 0.7, 0.7, 0.5, 0.7, 0.5, 0.7, 0.5, 0.1, 0.1],
+      ['2:opened:warning', '9:resolved:'],
+    ],
     ['severity never falls within an episode', [0.95, 0.95, 0.95, 0.7, 0.7], ['2:opened:critical']],
-    ['open=>resolved=>open: a new episode after resolution', [0.7, 0.7, 0.7, 0.1, 0.1, 0.8, 0.8, 0.8], ['2:opened:warning', '4:resolved:', '7:opened:warning']],
+    [
+      'open=>resolved=>open: a new episode after resolution',
+      [0.7, 0.7, 0.7, 0.1, 0.1, 0.8, 0.8, 0.8],
+      ['2:opened:warning', '4:resolved:', '7:opened:warning'],
+    ],
   ])('%s', (_name, scores, want) => {
     expect(run(scores).transitions).toEqual(want);
   });

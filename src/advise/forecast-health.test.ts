@@ -89,7 +89,8 @@ describe('forecast, health and data gaps in the pipeline', () => {
     const day = new Date(forecast!.forecastCrossingMs!).toISOString().slice(0, 10);
     expect(csm[0]!.text).toMatch(/limit 1 reached in ~\d+ (days|hours), around \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(csm[0]!.text).toContain(day);
-    for (const a of advisories.filter((x) => x.kind === 'csm_alert' || x.kind === 'technical_advisory')) expect(a.text).toMatch(/[Hh]ealth:\s+\d+\/100 - \S/);
+    for (const a of advisories.filter((x) => x.kind === 'csm_alert' || x.kind === 'technical_advisory'))
+      expect(a.text).toMatch(/[Hh]ealth:\s+\d+\/100 - \S/);
     // the forecast shares the anomaly's ticket: one ticket per account x rule incident
     expect(fw.state.listTickets({ account: 'acme' })).toHaveLength(1);
     // the healthy account heard nothing
@@ -108,7 +109,8 @@ describe('forecast, health and data gaps in the pipeline', () => {
     const batch: Point[] = [];
     for (let t = START; t < START + 3 * DAY; t += STEP) {
       batch.push({ account: 'acme', metric: 'api_requests', tsMs: t, value: 1000 + 300 * Math.sin((2 * Math.PI * t) / DAY) });
-      if (t < START + 2 * DAY || t >= START + 2 * DAY + 6 * HOUR) batch.push({ account: 'quiet', metric: 'api_requests', tsMs: t, value: 800 + 200 * Math.sin((2 * Math.PI * t) / DAY) });
+      if (t < START + 2 * DAY || t >= START + 2 * DAY + 6 * HOUR)
+        batch.push({ account: 'quiet', metric: 'api_requests', tsMs: t, value: 800 + 200 * Math.sin((2 * Math.PI * t) / DAY) });
     }
     await fw.ingest.ingest(batch, 'test');
     const gaps = fw.state.listSignals({ account: 'quiet', limit: 10 }).filter((s) => s.rule === DATA_GAP_RULE);

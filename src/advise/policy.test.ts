@@ -27,7 +27,11 @@ interface Case {
 function run(c: Case = {}) {
   const input: DecideInput = {
     transition: c.transition ?? 'opened',
-    signal: makeSignal({ severity: c.severity ?? 'warning', tier: c.tier ?? 'growth', ...(c.transition === 'resolved' ? { state: 'resolved', resolvedAtMs: T0 + HOUR } : {}) }),
+    signal: makeSignal({
+      severity: c.severity ?? 'warning',
+      tier: c.tier ?? 'growth',
+      ...(c.transition === 'resolved' ? { state: 'resolved', resolvedAtMs: T0 + HOUR } : {}),
+    }),
     account: c.account ?? makeAccount(),
     tier: tierNamed(c.tier ?? 'growth'),
     rule: ruleNamed(c.rule ?? 'latency_creep'),
@@ -141,7 +145,12 @@ describe('decide: cooldown and at-most-once per signal', () => {
   });
 
   it('warning=>critical with only the csm_alert sent: the preventive advisory goes now', () => {
-    const d = run({ tier: 'growth', transition: 'escalated', severity: 'critical', history: { sentKinds: new Set<AdvisoryKind>(['csm_alert']) } });
+    const d = run({
+      tier: 'growth',
+      transition: 'escalated',
+      severity: 'critical',
+      history: { sentKinds: new Set<AdvisoryKind>(['csm_alert']) },
+    });
     expect(kinds(d)).toEqual(['preventive_advisory']);
   });
 });
@@ -175,7 +184,7 @@ describe('decide: tickets', () => {
     ['strategic', 15 * MIN, HOUR, 8 * HOUR],
     ['enterprise', 30 * MIN, 2 * HOUR, 24 * HOUR],
   ])('%s: due times are the tier SLOs from the decision wall time', (tier, ack, first, resolve) => {
-    const t = run({ tier })!.ticket!;
+    const t = run({ tier }).ticket!;
     expect(t.ackDueWallMs).toBe(WALL + ack);
     expect(t.firstResponseDueWallMs).toBe(WALL + first);
     expect(t.resolveDueWallMs).toBe(WALL + resolve);
@@ -186,7 +195,14 @@ describe('decide: tickets', () => {
   it('a new ticket: stable id from the signal, open, level 0, title with severity and account, description with rule and runbook', () => {
     const rule = ruleNamed('latency_creep');
     const t = run({ tier: 'strategic' }).ticket!;
-    expect(t).toMatchObject({ id: stableId('tkt', 'sig-1'), signalId: 'sig-1', account: 'acme', tier: 'strategic', state: 'open', escalationLevel: 0 });
+    expect(t).toMatchObject({
+      id: stableId('tkt', 'sig-1'),
+      signalId: 'sig-1',
+      account: 'acme',
+      tier: 'strategic',
+      state: 'open',
+      escalationLevel: 0,
+    });
     expect(t.title).toBe(`[warning] Acme Corp: ${makeSignal().summary}`);
     expect(t.description).toContain('Rule: latency_creep (performance)');
     expect(t.description).toContain(rule.runbookUrl);
@@ -198,8 +214,19 @@ describe('decide: tickets', () => {
 
   it('warning=>critical on strategic with a P2 ticket: the same ticket is raised to P1/critical, no second ticket', () => {
     const prev = existing();
-    const d = run({ tier: 'strategic', transition: 'escalated', severity: 'critical', history: { ticket: prev, sentKinds: new Set<AdvisoryKind>(['csm_alert', 'technical_advisory']) } });
-    expect(d.ticket).toMatchObject({ id: prev.id, priority: 'P1', severity: 'critical', createdAtWallMs: prev.createdAtWallMs, ackDueWallMs: prev.ackDueWallMs });
+    const d = run({
+      tier: 'strategic',
+      transition: 'escalated',
+      severity: 'critical',
+      history: { ticket: prev, sentKinds: new Set<AdvisoryKind>(['csm_alert', 'technical_advisory']) },
+    });
+    expect(d.ticket).toMatchObject({
+      id: prev.id,
+      priority: 'P1',
+      severity: 'critical',
+      createdAtWallMs: prev.createdAtWallMs,
+      ackDueWallMs: prev.ackDueWallMs,
+    });
     expect(d.ticket!.title).toMatch(/^\[critical\]/);
     expect(d.advisories).toEqual([]);
   });
@@ -213,7 +240,12 @@ describe('decide: tickets', () => {
   });
 
   it('a ticket already more urgent than the new priority keeps its priority (P1 stays P1), severity still follows', () => {
-    const d = run({ tier: 'growth', transition: 'escalated', severity: 'critical', history: { ticket: existing({ tier: 'growth', priority: 'P1' }) } });
+    const d = run({
+      tier: 'growth',
+      transition: 'escalated',
+      severity: 'critical',
+      history: { ticket: existing({ tier: 'growth', priority: 'P1' }) },
+    });
     expect(d.ticket).toMatchObject({ priority: 'P1', severity: 'critical' });
   });
 
@@ -225,7 +257,10 @@ describe('decide: tickets', () => {
 
 describe('decide: resolved', () => {
   it('open=>resolved on growth: one resolution note to everyone notified, duplicates removed', () => {
-    const d = run({ transition: 'resolved', history: { sentKinds: new Set<AdvisoryKind>(['csm_alert', 'preventive_advisory']), recipients: [CSM, BIZ, CSM] } });
+    const d = run({
+      transition: 'resolved',
+      history: { sentKinds: new Set<AdvisoryKind>(['csm_alert', 'preventive_advisory']), recipients: [CSM, BIZ, CSM] },
+    });
     expect(kinds(d)).toEqual(['resolution_note']);
     expect(d.advisories[0]!.to).toEqual([CSM, BIZ]);
     expect(d.advisories[0]!.subject).toBe(`Resolved: ${ruleNamed('latency_creep').title} (Acme Corp)`);
@@ -234,9 +269,15 @@ describe('decide: resolved', () => {
   });
 
   it.each<[string, Case]>([
-    ['self-serve tier has resolution_note: false', { tier: 'self-serve', history: { recipients: [BIZ], sentKinds: new Set<AdvisoryKind>(['preventive_advisory']) } }],
+    [
+      'self-serve tier has resolution_note: false',
+      { tier: 'self-serve', history: { recipients: [BIZ], sentKinds: new Set<AdvisoryKind>(['preventive_advisory']) } },
+    ],
     ['nobody was notified', { tier: 'growth', history: { recipients: [] } }],
-    ['the note was already queued', { tier: 'growth', history: { recipients: [CSM], sentKinds: new Set<AdvisoryKind>(['csm_alert', 'resolution_note']) } }],
+    [
+      'the note was already queued',
+      { tier: 'growth', history: { recipients: [CSM], sentKinds: new Set<AdvisoryKind>(['csm_alert', 'resolution_note']) } },
+    ],
   ])('open=>resolved, no note: %s', (_name, c) => {
     const d = run({ ...c, transition: 'resolved' });
     expect(d.advisories).toEqual([]);

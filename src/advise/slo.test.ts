@@ -44,7 +44,17 @@ function timeline(ticket: Ticket, offsetsMs: number[], change?: { atMs: number; 
 
 describe('sweepSlos breaches', () => {
   it('open all along: ack, first response and resolve breaches are each reported once, in the sweep that crosses them', () => {
-    const events = timeline(strategicTicket({ escalationLevel: 2 }), [5 * MIN, 14 * MIN, 15 * MIN, 16 * MIN, 59 * MIN, 61 * MIN, 2 * HOUR, 8 * HOUR, 9 * HOUR]);
+    const events = timeline(strategicTicket({ escalationLevel: 2 }), [
+      5 * MIN,
+      14 * MIN,
+      15 * MIN,
+      16 * MIN,
+      59 * MIN,
+      61 * MIN,
+      2 * HOUR,
+      8 * HOUR,
+      9 * HOUR,
+    ]);
     expect(events).toEqual(['15m breach ack', '61m breach first_response', '480m breach resolve']);
   });
 
@@ -76,7 +86,10 @@ describe('sweepSlos breaches', () => {
   });
 
   it('open=>acknowledged before first response due: only resolve breaches later', () => {
-    const events = timeline(strategicTicket({ escalationLevel: 2 }), [10 * MIN, 20 * MIN, 30 * MIN, 2 * HOUR, 8 * HOUR, 9 * HOUR], { atMs: 20 * MIN, state: 'acknowledged' });
+    const events = timeline(strategicTicket({ escalationLevel: 2 }), [10 * MIN, 20 * MIN, 30 * MIN, 2 * HOUR, 8 * HOUR, 9 * HOUR], {
+      atMs: 20 * MIN,
+      state: 'acknowledged',
+    });
     expect(events).toEqual(['480m breach resolve']);
   });
 
@@ -88,7 +101,9 @@ describe('sweepSlos breaches', () => {
 
 describe('sweepSlos escalation', () => {
   it('strategic, never acknowledged: step 1 at ack due + 15m, step 2 at ack due + 1h, each once', () => {
-    const events = timeline(strategicTicket(), [15 * MIN, 29 * MIN, 30 * MIN, 31 * MIN, 74 * MIN, 75 * MIN, 80 * MIN, 9 * HOUR]).filter((e) => e.includes('escalate'));
+    const events = timeline(strategicTicket(), [15 * MIN, 29 * MIN, 30 * MIN, 31 * MIN, 74 * MIN, 75 * MIN, 80 * MIN, 9 * HOUR]).filter(
+      (e) => e.includes('escalate'),
+    );
     expect(events).toEqual(['30m escalate 1 support-leads@support.example.com', '75m escalate 2 vp-support@support.example.com']);
   });
 
@@ -120,7 +135,12 @@ describe('sweepSlos escalation', () => {
     ['self-serve: no escalation steps', 'self-serve', 24 * HOUR, 10 * 24 * HOUR, []],
     ['unknown tier: no steps, no crash', 'gone', 15 * MIN, 10 * HOUR, []],
   ])('%s', (_name, tier, ackAfterMs, nowOffset, levels) => {
-    const t = makeTicket({ tier, ackDueWallMs: T0 + ackAfterMs, firstResponseDueWallMs: T0 + 100 * HOUR, resolveDueWallMs: T0 + 200 * HOUR });
+    const t = makeTicket({
+      tier,
+      ackDueWallMs: T0 + ackAfterMs,
+      firstResponseDueWallMs: T0 + 100 * HOUR,
+      resolveDueWallMs: T0 + 200 * HOUR,
+    });
     expect(sweepSlos([t], tiers, T0, T0 + nowOffset).escalations.map((e) => e.level)).toEqual(levels);
   });
 

@@ -30,7 +30,12 @@ export interface SweepResult {
  * time lies in (lastSweepWallMs, nowWallMs]. Escalation steps are due while the ticket is still
  * unacknowledged `afterMs` past its ack due time; `escalationLevel` says which were done.
  */
-export function sweepSlos(tickets: readonly Ticket[], tiers: ReadonlyMap<string, TierSpec>, lastSweepWallMs: number, nowWallMs: number): SweepResult {
+export function sweepSlos(
+  tickets: readonly Ticket[],
+  tiers: ReadonlyMap<string, TierSpec>,
+  lastSweepWallMs: number,
+  nowWallMs: number,
+): SweepResult {
   const out: SweepResult = { breaches: [], escalations: [] };
   const crossed = (due: number) => due > lastSweepWallMs && due <= nowWallMs;
   for (const t of tickets) {

@@ -57,10 +57,7 @@ describe('deriveTier', () => {
 
   describe("match: 'all'", () => {
     const tiers: TiersConfig = {
-      tiers: [
-        tier('premium', { minContractValueUsd: 50_000, minCriticality: 'high', match: 'all' }),
-        tier('basic', { match: 'any' }),
-      ],
+      tiers: [tier('premium', { minContractValueUsd: 50_000, minCriticality: 'high', match: 'all' }), tier('basic', { match: 'any' })],
     };
     it.each<[string, Partial<AccountAttributes>, string]>([
       ['both hold', { contractValueUsd: 60_000, criticality: 'high' }, 'premium'],

@@ -20,8 +20,7 @@ export function criticalityRank(criticality: Criticality): number {
  */
 export function meetsCriteria(attributes: AccountAttributes, criteria: TierCriteria): boolean {
   const checks: boolean[] = [];
-  if (criteria.minContractValueUsd !== undefined)
-    checks.push(attributes.contractValueUsd >= criteria.minContractValueUsd);
+  if (criteria.minContractValueUsd !== undefined) checks.push(attributes.contractValueUsd >= criteria.minContractValueUsd);
   if (criteria.minMonthlyUsage !== undefined) checks.push(attributes.monthlyUsage >= criteria.minMonthlyUsage);
   if (criteria.minCriticality !== undefined) {
     const have = criticalityRank(attributes.criticality);

@@ -63,7 +63,14 @@ describe('templateView', () => {
   const rule = ruleNamed('latency_creep');
 
   it('fills every variable of TEMPLATE_VARIABLES with a string', () => {
-    const view = templateView({ account: makeAccount(), tier: 'growth', signal: makeSignal(), rule, decidedAtMs: T0, dashboardUrl: 'http://x/accounts/acme' });
+    const view = templateView({
+      account: makeAccount(),
+      tier: 'growth',
+      signal: makeSignal(),
+      rule,
+      decidedAtMs: T0,
+      dashboardUrl: 'http://x/accounts/acme',
+    });
     for (const name of TEMPLATE_VARIABLES) {
       const value = name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], view);
       expect(typeof value, name).toBe('string');
@@ -108,9 +115,15 @@ describe('templateView', () => {
 
   it.each([
     ['open signal: resolved_at empty', makeSignal(), ''],
-    ['resolved signal: resolved_at is its event time', makeSignal({ state: 'resolved', resolvedAtMs: Date.UTC(2024, 2, 7, 12) }), '2024-03-07T12:00:00Z'],
+    [
+      'resolved signal: resolved_at is its event time',
+      makeSignal({ state: 'resolved', resolvedAtMs: Date.UTC(2024, 2, 7, 12) }),
+      '2024-03-07T12:00:00Z',
+    ],
   ])('%s', (_name, signal, want) => {
-    expect(templateView({ account: makeAccount(), tier: 'growth', signal, rule, decidedAtMs: T0, dashboardUrl: '' }).resolved_at).toBe(want);
+    expect(templateView({ account: makeAccount(), tier: 'growth', signal, rule, decidedAtMs: T0, dashboardUrl: '' }).resolved_at).toBe(
+      want,
+    );
   });
 
   it('an account without CSM or region renders empty strings (templates guard them with sections)', () => {

@@ -64,7 +64,10 @@ export function forecastView(signal: Signal, decidedAtMs: number): TemplateView[
   const high = signal.forecastHighMs;
   let interval = '';
   if (low !== undefined && Number.isFinite(low)) {
-    interval = high !== undefined && Number.isFinite(high) ? `${formatUtcMinute(low)} - ${formatUtcMinute(high)}` : `from ${formatUtcMinute(low)}, possibly much later`;
+    interval =
+      high !== undefined && Number.isFinite(high)
+        ? `${formatUtcMinute(low)} - ${formatUtcMinute(high)}`
+        : `from ${formatUtcMinute(low)}, possibly much later`;
   }
   return {
     crossing: formatUtcMinute(at),

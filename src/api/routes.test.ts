@@ -47,10 +47,16 @@ async function boot(env: Record<string, string> = {}) {
     return { status: res.status, body: (await res.json()) as any };
   };
   const put = (id: string, body: unknown, token: keyof typeof TOKEN = 'admin') =>
-    json(`/api/accounts/${id}`, { method: 'PUT', token, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    json(`/api/accounts/${id}`, {
+      method: 'PUT',
+      token,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
   const write = (body: string | Uint8Array, query = 'precision=ms', init: Parameters<typeof req>[1] = {}) =>
     req(`/api/v2/write?${query}`, { method: 'POST', token: 'ingest', body, ...init });
-  const stored = async (account: string, metric: string) => Array.from((await fw.store.query({ account, metric }, 0, Number.MAX_SAFE_INTEGER)).values);
+  const stored = async (account: string, metric: string) =>
+    Array.from((await fw.store.query({ account, metric }, 0, Number.MAX_SAFE_INTEGER)).values);
   return { fw, clock, req, json, put, write, stored };
 }
 
@@ -73,7 +79,10 @@ describe('auth', () => {
     const res = await req(path, { method, token, body });
     expect(res.status).toBe(status);
     if (status === 403) {
-      expect(await res.json()).toEqual({ error: expect.stringMatching(new RegExp(`^role ${token} may not (read|write|ingest)$`)), detail: { role: token, needs: expect.any(String) } });
+      expect(await res.json()).toEqual({
+        error: expect.stringMatching(new RegExp(`^role ${token} may not (read|write|ingest)$`)),
+        detail: { role: token, needs: expect.any(String) },
+      });
     }
   });
 
@@ -91,7 +100,12 @@ describe('auth', () => {
 
   it('the InfluxDB "Token" scheme is accepted (Telegraf and the Influx clients send it)', async () => {
     const { req } = await boot();
-    const res = await req('/api/v2/write?precision=ms', { method: 'POST', token: null, headers: { authorization: `Token ${TOKEN.ingest}` }, body: `m,account=a v=1 ${T0}` });
+    const res = await req('/api/v2/write?precision=ms', {
+      method: 'POST',
+      token: null,
+      headers: { authorization: `Token ${TOKEN.ingest}` },
+      body: `m,account=a v=1 ${T0}`,
+    });
     expect(res.status).toBe(204);
   });
 
@@ -137,7 +151,11 @@ describe('PUT /api/accounts/:id', () => {
     clock.advance(MIN);
     const second = await put('wayne', { ...good, contract_value_usd: 5000, monthly_usage: 10 });
     expect(second.status).toBe(200);
-    expect(second.body).toMatchObject({ tier: 'self-serve', createdAt: new Date(T0).toISOString(), updatedAt: new Date(T0 + MIN).toISOString() });
+    expect(second.body).toMatchObject({
+      tier: 'self-serve',
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0 + MIN).toISOString(),
+    });
   });
 
   it('an explicit known tier overrides the derived one', async () => {
@@ -161,7 +179,17 @@ describe('PUT /api/accounts/:id', () => {
     ['strategic not a boolean', { name: 'X', strategic: 'yes' }, 'strategic'],
     ['bad CSM email', { name: 'X', csm: { name: 'C', email: 'not-an-email' } }, 'csm.email'],
     ['contact without email', { name: 'X', technical_contacts: [{ name: 'T' }] }, 'technical_contacts.0.email'],
-    ['second business contact bad', { name: 'X', business_contacts: [{ name: 'A', email: 'a@x.example' }, { name: '', email: 'b@x.example' }] }, 'business_contacts.1.name'],
+    [
+      'second business contact bad',
+      {
+        name: 'X',
+        business_contacts: [
+          { name: 'A', email: 'a@x.example' },
+          { name: '', email: 'b@x.example' },
+        ],
+      },
+      'business_contacts.1.name',
+    ],
   ])('%s -> 400 with an issue at %s', async (_name, body, path) => {
     const { put } = await boot();
     const r = await put('x', body);
@@ -246,7 +274,9 @@ describe('GET accounts', () => {
 
   it('GET one account; its health and series after telemetry', async () => {
     const { json, write } = await boot();
-    await write([`api,account=initech latency_p95_ms=120 ${T0 - 2 * MIN}`, `api,account=initech latency_p95_ms=130 ${T0 - MIN}`].join('\n'));
+    await write(
+      [`api,account=initech latency_p95_ms=120 ${T0 - 2 * MIN}`, `api,account=initech latency_p95_ms=130 ${T0 - MIN}`].join('\n'),
+    );
     expect((await json('/api/accounts/initech', { token: 'read' })).body).toMatchObject({ id: 'initech', tier: 'growth' });
     const health = await json('/api/accounts/initech/health', { token: 'read' });
     expect(health.status).toBe(200);
@@ -262,10 +292,20 @@ describe('GET accounts', () => {
         [new Date(T0 - MIN).toISOString(), 130],
       ],
     });
-    const ranged = await json(`/api/accounts/initech/series?metric=api_latency_p95_ms&from=${new Date(T0 - MIN).toISOString()}`, { token: 'read' });
+    const ranged = await json(`/api/accounts/initech/series?metric=api_latency_p95_ms&from=${new Date(T0 - MIN).toISOString()}`, {
+      token: 'read',
+    });
     expect(ranged.body.points).toHaveLength(1);
     const list = await json('/api/accounts/initech/series', { token: 'read' });
-    expect(list.body).toEqual([{ account: 'initech', metric: 'api_latency_p95_ms', points: 2, first: new Date(T0 - 2 * MIN).toISOString(), last: new Date(T0 - MIN).toISOString() }]);
+    expect(list.body).toEqual([
+      {
+        account: 'initech',
+        metric: 'api_latency_p95_ms',
+        points: 2,
+        first: new Date(T0 - 2 * MIN).toISOString(),
+        last: new Date(T0 - MIN).toISOString(),
+      },
+    ]);
   });
 });
 
@@ -347,7 +387,13 @@ describe('GET /api/advisories', () => {
       nextAttemptAtWallMs: T0,
     };
     fw.state.enqueueAdvisory({ ...base, id: 'adv-1', dedupKey: 'sig-1:csm_alert', kind: 'csm_alert', decidedAtWallMs: T0 });
-    fw.state.enqueueAdvisory({ ...base, id: 'adv-2', dedupKey: 'sig-1:technical_advisory', kind: 'technical_advisory', decidedAtWallMs: T0 + 60 * MIN });
+    fw.state.enqueueAdvisory({
+      ...base,
+      id: 'adv-2',
+      dedupKey: 'sig-1:technical_advisory',
+      kind: 'technical_advisory',
+      decidedAtWallMs: T0 + 60 * MIN,
+    });
     const ids = async (q: string) => (await json(`/api/advisories${q}`, { token: 'read' })).body.map((a: { id: string }) => a.id).sort();
     expect(await ids('')).toEqual(['adv-1', 'adv-2']);
     expect(await ids('?kind=csm_alert')).toEqual(['adv-1']);
@@ -494,7 +540,9 @@ describe('POST /api/v2/write', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as any;
     expect(body.detail.accepted).toBe(1);
-    expect(body.detail.rejected).toEqual([{ line: 1, code: 'unknown_account', reason: expect.stringContaining('unknown account "newco"') }]);
+    expect(body.detail.rejected).toEqual([
+      { line: 1, code: 'unknown_account', reason: expect.stringContaining('unknown account "newco"') },
+    ]);
     expect((await put('newco', { name: 'NewCo' })).status).toBe(201);
     expect((await write(`m,account=newco v=1 ${T0}`)).status).toBe(204);
   });
@@ -615,7 +663,10 @@ describe('operations', () => {
   it('/healthz reports status, the wall clock, the outbox depth and the stage facts', async () => {
     const { json } = await boot();
     const r = await json('/healthz', { token: null });
-    expect(r).toEqual({ status: 200, body: { status: 'ok', time: new Date(T0).toISOString(), outboxDepth: 0, series: 0, store: expect.any(String), notifier: 'memory' } });
+    expect(r).toEqual({
+      status: 200,
+      body: { status: 'ok', time: new Date(T0).toISOString(), outboxDepth: 0, series: 0, store: expect.any(String), notifier: 'memory' },
+    });
   });
 
   it('/metrics: Prometheus text with rejections counted by reason and ingest requests by code', async () => {

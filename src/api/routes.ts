@@ -10,7 +10,14 @@ import { z } from 'zod';
 import type { RulesBundle } from '../config/types.ts';
 import type { Role, ServerConfig } from '../config/server-config.ts';
 import type { Clock } from '../domain/clock.ts';
-import { ADVISORY_KINDS, CRITICALITIES, type AccountRecord, type AdvisoryKind, type SignalState, type TicketState } from '../domain/types.ts';
+import {
+  ADVISORY_KINDS,
+  CRITICALITIES,
+  type AccountRecord,
+  type AdvisoryKind,
+  type SignalState,
+  type TicketState,
+} from '../domain/types.ts';
 import type { Advisor } from '../advise/advisor.ts';
 import { accountHealth, createHealthWeights, healthTopLine } from '../detect/account-health.ts';
 import type { Scorer } from '../detect/scorer.ts';
@@ -66,7 +73,10 @@ const accountBody = z.strictObject({
   technical_contacts: z.array(contactSchema).default([]),
   business_contacts: z.array(contactSchema).default([]),
   region: z.string().min(1).optional(),
-  timezone: z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)' }).optional(),
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, { message: 'unknown IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)' })
+    .optional(),
 });
 
 const PRECISION_MS = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000 } as const;
@@ -142,10 +152,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
     const first = rejected[0]!;
     const message = `${rejected.length} line(s) rejected, ${result.accepted} point(s) accepted; first: line ${first.line}: ${first.reason}`;
     // `code`/`message` keep InfluxDB clients (Telegraf) able to log the reason
-    return c.json(
-      { error: message, detail: { accepted: result.accepted, rejected }, code: 'invalid', message },
-      400,
-    );
+    return c.json({ error: message, detail: { accepted: result.accepted, rejected }, code: 'invalid', message }, 400);
   };
 
   const observe = (endpoint: string, started: number, code: number) => {
@@ -198,7 +205,12 @@ export function createApi(options: ApiOptions): Hono<Env> {
     const tier = advisor.tierOf(a);
     const { health } = healthOfAccount(a, tier.name);
     const open = state.listSignals({ account: a.id, state: 'open' });
-    return toApi({ ...a, tier: tier.name, health: { score: health.score, contributors: health.contributors.slice(0, 5) }, openSignals: open });
+    return toApi({
+      ...a,
+      tier: tier.name,
+      health: { score: health.score, contributors: health.contributors.slice(0, 5) },
+      openSignals: open,
+    });
   };
 
   app.put('/api/accounts/:id', need('write'), async (c) => {
@@ -279,16 +291,14 @@ export function createApi(options: ApiOptions): Hono<Env> {
         contributors: health.contributors,
         series: weighted.filter((s) => !isForecast(s)),
         // limit forecasts of rules with a `limit`, one per rule
-        forecasts: weighted
-          .filter(isForecast)
-          .map((s) => ({
-            rule: s.watch,
-            series: s.series,
-            weight: s.weight,
-            score: s.score,
-            limit: s.forecast?.limit,
-            crossing: s.forecast && Number.isFinite(s.forecast.crossingMs) ? new Date(s.forecast.crossingMs).toISOString() : null,
-          })),
+        forecasts: weighted.filter(isForecast).map((s) => ({
+          rule: s.watch,
+          series: s.series,
+          weight: s.weight,
+          score: s.score,
+          limit: s.forecast?.limit,
+          crossing: s.forecast && Number.isFinite(s.forecast.crossingMs) ? new Date(s.forecast.crossingMs).toISOString() : null,
+        })),
         dataGap: gaps.length > 0 ? { since: new Date(gaps[0]!.onsetMs).toISOString(), signal: gaps[0]!.id } : null,
       }),
     );
@@ -319,14 +329,17 @@ export function createApi(options: ApiOptions): Hono<Env> {
   };
   const oneOf = <T extends string>(raw: string | undefined, allowed: readonly T[], name: string): T | undefined => {
     if (raw === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(raw)) throw new HttpError(400, `invalid ${name} "${raw}" (${allowed.join(', ')})`, { parameter: name });
+    if (!(allowed as readonly string[]).includes(raw))
+      throw new HttpError(400, `invalid ${name} "${raw}" (${allowed.join(', ')})`, { parameter: name });
     return raw as T;
   };
 
   app.get('/api/signals', need('read'), (c) => {
     const st = oneOf<SignalState>(c.req.query('state'), ['open', 'resolved'], 'state');
     const account = c.req.query('account');
-    return c.json(toApi(state.listSignals({ ...(account ? { account } : {}), ...(st ? { state: st } : {}), limit: limitParam(c.req.query('limit')) })));
+    return c.json(
+      toApi(state.listSignals({ ...(account ? { account } : {}), ...(st ? { state: st } : {}), limit: limitParam(c.req.query('limit')) })),
+    );
   });
 
   app.get('/api/advisories', need('read'), (c) => {
@@ -345,7 +358,9 @@ export function createApi(options: ApiOptions): Hono<Env> {
   app.get('/api/tickets', need('read'), (c) => {
     const st = oneOf<TicketState>(c.req.query('state'), ['open', 'acknowledged', 'resolved'], 'state');
     const account = c.req.query('account');
-    return c.json(toApi(state.listTickets({ ...(account ? { account } : {}), ...(st ? { state: st } : {}), limit: limitParam(c.req.query('limit')) })));
+    return c.json(
+      toApi(state.listTickets({ ...(account ? { account } : {}), ...(st ? { state: st } : {}), limit: limitParam(c.req.query('limit')) })),
+    );
   });
 
   const ticketAction = (to: 'acknowledged' | 'resolved') => (c: { req: { param(n: 'id'): string }; json(o: unknown): Response }) => {

@@ -28,7 +28,13 @@ describe('toApi', () => {
 
   it('a signal keeps every field, with its instants as ISO strings and no ...Ms key left', () => {
     const out = toApi(makeSignal({ state: 'resolved', resolvedAtMs: T0 + 60_000 })) as Record<string, unknown>;
-    expect(out).toMatchObject({ id: 'sig-1', onset: new Date(T0 - 15 * 60_000).toISOString(), openedAt: ISO0, resolvedAt: new Date(T0 + 60_000).toISOString(), peakScore: 0.7 });
+    expect(out).toMatchObject({
+      id: 'sig-1',
+      onset: new Date(T0 - 15 * 60_000).toISOString(),
+      openedAt: ISO0,
+      resolvedAt: new Date(T0 + 60_000).toISOString(),
+      peakScore: 0.7,
+    });
     expect(out.openedAtWallMs).toBeUndefined();
     expect(out.openedAtWall).toBe(new Date(T0 + 1000).toISOString());
     expect(Object.keys(out).filter((k) => k.endsWith('Ms'))).toEqual([]);

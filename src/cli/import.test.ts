@@ -31,14 +31,24 @@ function recorder() {
     async ingest(points, _source, lines): Promise<IngestResult> {
       const ls = Array.from(lines ?? [], Number);
       batches.push({ points: [...points], lines: ls });
-      const rejected = points.flatMap((p, i) => (p.account === 'refused' ? [{ line: ls[i]!, code: 'unknown_account', reason: 'unknown account "refused"' }] : []));
+      const rejected = points.flatMap((p, i) =>
+        p.account === 'refused' ? [{ line: ls[i]!, code: 'unknown_account', reason: 'unknown account "refused"' }] : [],
+      );
       return { accepted: points.length - rejected.length, rejected, newAccounts: [] };
     },
   };
   return { batches, ingest };
 }
 
-const CSV = ['account,metric,ts,value', `acme,api_calls,${T},1`, 'acme,api_calls,yesterday,2', '', `refused,api_calls,${T},3`, `,api_calls,${T},4`, `acme,latency_ms,2024-03-07T10:01:00Z,5`].join('\n');
+const CSV = [
+  'account,metric,ts,value',
+  `acme,api_calls,${T},1`,
+  'acme,api_calls,yesterday,2',
+  '',
+  `refused,api_calls,${T},3`,
+  `,api_calls,${T},4`,
+  `acme,latency_ms,2024-03-07T10:01:00Z,5`,
+].join('\n');
 const NDJSON = [
   JSON.stringify({ account: 'acme', metric: 'api_calls', ts: T, value: 1 }),
   JSON.stringify({ account: 'acme', metric: 'api_calls', value: 2 }),
@@ -47,7 +57,13 @@ const NDJSON = [
   JSON.stringify({ account: 'refused', metric: 'api_calls', ts: '2024-03-07T10:00:00Z', value: 3 }),
   JSON.stringify({ account: 'acme', metric: 'api_calls', ts: T, value: 4, extra: 1 }),
 ].join('\n');
-const LP = [`usage,account=acme api_calls=1,errors=2i ${T}`, 'usage,account=acme api_calls=3', '# comment', `usage,account=refused api_calls=4 ${T}`, 'usage api_calls=5 1'].join('\n');
+const LP = [
+  `usage,account=acme api_calls=1,errors=2i ${T}`,
+  'usage,account=acme api_calls=3',
+  '# comment',
+  `usage,account=refused api_calls=4 ${T}`,
+  'usage api_calls=5 1',
+].join('\n');
 
 describe('importStream: each format', () => {
   it.each<[ImportFormat, string, Array<[number, string, number]>, Array<[number, string, RegExp]>]>([
@@ -91,7 +107,9 @@ describe('importStream: each format', () => {
   ])('%s', async (format, text, accepted, rejected) => {
     const r = recorder();
     const summary = await importStream(Readable.from([text]), r.ingest, { format, precision: 'ms' });
-    const stored = r.batches.flatMap((b) => b.points.map((p, i) => [b.lines[i]!, `${p.account}/${p.metric}`, p.value] as [number, string, number])).filter(([, k]) => !k.startsWith('refused'));
+    const stored = r.batches
+      .flatMap((b) => b.points.map((p, i) => [b.lines[i]!, `${p.account}/${p.metric}`, p.value] as [number, string, number]))
+      .filter(([, k]) => !k.startsWith('refused'));
     expect(stored).toEqual(accepted);
     expect(summary.accepted).toBe(accepted.length);
     expect(summary.rejected).toBe(rejected.length);
@@ -103,7 +121,11 @@ describe('importStream: each format', () => {
     const rows = Array.from({ length: 7 }, (_, i) => `a${i},m,${T + i},${i}`);
     const r = recorder();
     const progress: number[] = [];
-    const summary = await importStream(Readable.from([`account,metric,ts,value\n${rows.join('\n')}\n`]), r.ingest, { format: 'csv', batchPoints: 3, onBatch: (lines) => progress.push(lines) });
+    const summary = await importStream(Readable.from([`account,metric,ts,value\n${rows.join('\n')}\n`]), r.ingest, {
+      format: 'csv',
+      batchPoints: 3,
+      onBatch: (lines) => progress.push(lines),
+    });
     expect(r.batches.map((b) => b.lines)).toEqual([[2, 3, 4], [5, 6, 7], [8]]);
     expect(progress).toEqual([4, 7, 8]);
     expect(summary).toMatchObject({ lines: 8, accepted: 7, rejected: 0, oldestMs: T, newestMs: T + 6 });
@@ -183,7 +205,14 @@ describe('forewarn import FILE', () => {
     dirs.push(dir);
     if (name !== 'nope.csv') fs.writeFileSync(path.join(dir, name), '[]');
     const err = sink();
-    const code = await importFile({ file: path.join(dir, name), rulesDir: RULES_DIR, env: { FOREWARN_DATA_DIR: path.join(dir, 'data') }, precision: 'ns', stdout: sink().w, stderr: err.w });
+    const code = await importFile({
+      file: path.join(dir, name),
+      rulesDir: RULES_DIR,
+      env: { FOREWARN_DATA_DIR: path.join(dir, 'data') },
+      precision: 'ns',
+      stdout: sink().w,
+      stderr: err.w,
+    });
     expect(code).toBe(2);
     expect(err.text()).toMatch(message);
   });

@@ -84,7 +84,11 @@ const NO_TIME = 'no timestamp (an import needs the event time of every point)';
  * rows (they are counted and kept with their line), only on a failing store or an unreadable CSV
  * header.
  */
-export async function importStream(input: Readable, ingest: Pick<IngestService, 'ingest'>, options: ImportStreamOptions): Promise<ImportSummary> {
+export async function importStream(
+  input: Readable,
+  ingest: Pick<IngestService, 'ingest'>,
+  options: ImportStreamOptions,
+): Promise<ImportSummary> {
   const { format } = options;
   const batchPoints = options.batchPoints ?? 20_000;
   const maxKept = options.maxRejectsKept ?? 10_000;
@@ -115,7 +119,11 @@ export async function importStream(input: Readable, ingest: Pick<IngestService, 
   const parsePending = () => {
     if (pending.length === 0) return;
     if (format === 'lp') {
-      const parsed = parseLineProtocol(pending.join('\n'), { precision: options.precision ?? 'ns', accountTag: options.accountTag ?? 'account', defaultTimeMs: NaN });
+      const parsed = parseLineProtocol(pending.join('\n'), {
+        precision: options.precision ?? 'ns',
+        accountTag: options.accountTag ?? 'account',
+        defaultTimeMs: NaN,
+      });
       for (const e of parsed.errors) reject(e.line + pendingStart - 1, e.code, e.reason);
       parsed.points.forEach((p, i) => add(p, (parsed.lines[i] ?? 1) + pendingStart - 1));
     } else {
@@ -223,7 +231,10 @@ export async function importFile(options: ImportFileOptions): Promise<number> {
   };
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return fail(`file not found: ${file}`);
   const format = options.format ?? formatOf(file);
-  if (!format) return fail(`cannot tell the format of ${file} from its name (.csv, .ndjson/.jsonl, .lp/.txt; optionally .gz): use --format csv|ndjson|lp`);
+  if (!format)
+    return fail(
+      `cannot tell the format of ${file} from its name (.csv, .ndjson/.jsonl, .lp/.txt; optionally .gz): use --format csv|ndjson|lp`,
+    );
 
   const config = loadServerConfig(options.env);
   // pull sources are the server's business: an import must not build (or need the settings of) them
@@ -274,21 +285,36 @@ export async function importFile(options: ImportFileOptions): Promise<number> {
   if (summary.rejected > 0) {
     out('rejected rows:');
     for (const r of summary.rejects.slice(0, LISTED_REJECTS)) out(`  line ${r.line}: ${r.code}: ${r.reason}`);
-    if (summary.rejected > LISTED_REJECTS) out(`  ... and ${n(summary.rejected - LISTED_REJECTS)} more${options.rejectsFile ? ` (all in ${options.rejectsFile})` : ' (--rejects FILE writes them all)'}`);
-    out(`rejected by reason: ${Object.entries(summary.byReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+    if (summary.rejected > LISTED_REJECTS)
+      out(
+        `  ... and ${n(summary.rejected - LISTED_REJECTS)} more${options.rejectsFile ? ` (all in ${options.rejectsFile})` : ' (--rejects FILE writes them all)'}`,
+      );
+    out(
+      `rejected by reason: ${Object.entries(summary.byReason)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(', ')}`,
+    );
   }
   if (summary.oldestMs !== undefined && summary.newestMs !== undefined) {
     out(`event time: ${new Date(summary.oldestMs).toISOString()} .. ${new Date(summary.newestMs).toISOString()}`);
     const horizon = Date.now() - config.retentionMs;
     if (summary.oldestMs < horizon) {
-      out(`note: points before ${new Date(horizon).toISOString()} are older than the retention (FOREWARN_RETENTION_DAYS=${config.retentionMs / 86_400_000}) and will be deleted by the server's retention`);
+      out(
+        `note: points before ${new Date(horizon).toISOString()} are older than the retention (FOREWARN_RETENTION_DAYS=${config.retentionMs / 86_400_000}) and will be deleted by the server's retention`,
+      );
     }
   }
-  out(`new accounts: ${n(summary.newAccounts.length)}${summary.newAccounts.length > 0 ? ` (${summary.newAccounts.slice(0, 10).join(', ')}${summary.newAccounts.length > 10 ? ', ...' : ''})` : ''}`);
+  out(
+    `new accounts: ${n(summary.newAccounts.length)}${summary.newAccounts.length > 0 ? ` (${summary.newAccounts.slice(0, 10).join(', ')}${summary.newAccounts.length > 10 ? ', ...' : ''})` : ''}`,
+  );
   out(`signals opened: ${n(signalsOpened)}; advisories queued: ${n(advisoriesQueued)} (the server's outbox sends them)`);
   out(`data folder: ${config.dataDir}`);
   if (options.rejectsFile) {
-    fs.writeFileSync(options.rejectsFile, `line,code,reason\n${summary.rejects.map((r) => `${r.line},${r.code},"${r.reason.replaceAll('"', '""')}"`).join('\n')}\n`);
+    fs.writeFileSync(
+      options.rejectsFile,
+      `line,code,reason\n${summary.rejects.map((r) => `${r.line},${r.code},"${r.reason.replaceAll('"', '""')}"`).join('\n')}\n`,
+    );
   }
   return summary.rejected > 0 ? 1 : 0;
 }

@@ -70,14 +70,21 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { rules: { type: 'string' }, data: { type: 'string' }, format: { type: 'string' }, precision: { type: 'string' }, rejects: { type: 'string' } },
+        options: {
+          rules: { type: 'string' },
+          data: { type: 'string' },
+          format: { type: 'string' },
+          precision: { type: 'string' },
+          rejects: { type: 'string' },
+        },
       });
       const file = positionals[0];
       if (!file) {
         process.stderr.write(`forewarn import: missing FILE\n\n${USAGE}`);
         return 2;
       }
-      if (values.format !== undefined && !['csv', 'ndjson', 'lp'].includes(values.format)) throw new UsageError(`--format must be csv, ndjson or lp, got "${values.format}"`);
+      if (values.format !== undefined && !['csv', 'ndjson', 'lp'].includes(values.format))
+        throw new UsageError(`--format must be csv, ndjson or lp, got "${values.format}"`);
       const precision = values.precision ?? 'ns';
       if (!['ns', 'us', 'ms', 's'].includes(precision)) throw new UsageError(`--precision must be ns, us, ms or s, got "${precision}"`);
       const { importFile } = await import('./import.ts');
@@ -95,7 +102,13 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { values } = parseArgs({
         args: rest,
-        options: { accounts: { type: 'string' }, days: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' }, rules: { type: 'string' } },
+        options: {
+          accounts: { type: 'string' },
+          days: { type: 'string' },
+          data: { type: 'string' },
+          seed: { type: 'string' },
+          rules: { type: 'string' },
+        },
       });
       const num = (v: string | undefined, name: string, d: number, min: number) => {
         if (v === undefined) return d;

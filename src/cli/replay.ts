@@ -46,8 +46,11 @@ export function csvLayout(header: string): CsvLayout | string {
   const cols = header.split(',').map((c) => c.trim().toLowerCase());
   const find = (...names: string[]) => cols.findIndex((c) => names.includes(c));
   const layout = { account: find('account'), metric: find('metric'), ts: find('ts', 'time', 'timestamp'), value: find('value') };
-  const missing = Object.entries(layout).filter(([, i]) => i < 0).map(([k]) => k);
-  if (missing.length > 0) return `CSV header must name the columns account, metric, ts (or time/timestamp), value; missing: ${missing.join(', ')}`;
+  const missing = Object.entries(layout)
+    .filter(([, i]) => i < 0)
+    .map(([k]) => k);
+  if (missing.length > 0)
+    return `CSV header must name the columns account, metric, ts (or time/timestamp), value; missing: ${missing.join(', ')}`;
   return layout;
 }
 
@@ -59,7 +62,13 @@ export async function replayFile(options: ReplayOptions): Promise<number> {
   }
   const rules = loadRules(options.rulesDir);
   fs.rmSync(options.dataDir, { recursive: true, force: true });
-  const env = { ...process.env, FOREWARN_DATA_DIR: options.dataDir, FOREWARN_RULES_DIR: options.rulesDir, FOREWARN_HOST: '127.0.0.1', FOREWARN_SQLITE_SYNC: 'normal' };
+  const env = {
+    ...process.env,
+    FOREWARN_DATA_DIR: options.dataDir,
+    FOREWARN_RULES_DIR: options.rulesDir,
+    FOREWARN_HOST: '127.0.0.1',
+    FOREWARN_SQLITE_SYNC: 'normal',
+  };
   const config = { ...loadServerConfig(env), retentionMs: 3650 * 86_400_000 };
   const fw = await createForewarn({ config, rules });
   const isCsv = options.file.toLowerCase().endsWith('.csv');
@@ -91,7 +100,11 @@ export async function replayFile(options: ReplayOptions): Promise<number> {
       return;
     }
     if (chunk.length === 0) return;
-    const parsed = parseLineProtocol(chunk.join('\n'), { precision: options.precision, accountTag: config.accountTag, defaultTimeMs: Date.now() });
+    const parsed = parseLineProtocol(chunk.join('\n'), {
+      precision: options.precision,
+      accountTag: config.accountTag,
+      defaultTimeMs: Date.now(),
+    });
     for (const e of parsed.errors) note(e.line + chunkStart - 1, e.reason);
     const lines = Array.from(parsed.lines, (l) => l + chunkStart - 1);
     const r = await fw.ingest.ingest(parsed.points, 'replay', lines);
@@ -135,10 +148,14 @@ export async function replayFile(options: ReplayOptions): Promise<number> {
     const advisories = fw.state.listAdvisories({ limit: 100_000 });
     const tickets = fw.state.listTickets({ limit: 100_000 });
     const out = (s = '') => process.stdout.write(`${s}\n`);
-    out(`replayed ${options.file}: ${accepted.toLocaleString('en-US')} points accepted, ${rejectedCount} rejected, in ${secs.toFixed(1)} s`);
+    out(
+      `replayed ${options.file}: ${accepted.toLocaleString('en-US')} points accepted, ${rejectedCount} rejected, in ${secs.toFixed(1)} s`,
+    );
     for (const r of rejected) out(`  rejected ${r}`);
     if (rejectedCount > rejected.length) out(`  ... and ${rejectedCount - rejected.length} more`);
-    out(`accounts: ${fw.state.listAccounts().length}; signals: ${signals.length} (${signals.filter((s) => s.state === 'open').length} still open)`);
+    out(
+      `accounts: ${fw.state.listAccounts().length}; signals: ${signals.length} (${signals.filter((s) => s.state === 'open').length} still open)`,
+    );
     if (signals.length > 0) {
       out(
         table(

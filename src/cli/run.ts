@@ -24,7 +24,9 @@ export async function runServer(): Promise<number> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   console.log(`forewarn: listening on http://${config.host}:${port} (rules ${config.rulesDir}, data ${config.dataDir})`);
-  console.log(`forewarn: email ${config.smtpUrl ? `via SMTP ${config.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `as .eml files in ${config.dataDir}/outbox`}`);
+  console.log(
+    `forewarn: email ${config.smtpUrl ? `via SMTP ${config.smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}` : `as .eml files in ${config.dataDir}/outbox`}`,
+  );
   if (config.tokens.size === 0) console.log('forewarn: no FOREWARN_TOKENS configured: no authentication, listening on loopback only');
   if (tracing.enabled) console.log('forewarn: OpenTelemetry tracing on');
   await new Promise<void>((resolve) => {

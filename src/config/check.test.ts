@@ -11,7 +11,10 @@ describe('forewarn check', () => {
   it('passes the default rules folder with one ok line per file and a summary', () => {
     const { ok, report } = checkRules(DEFAULT_RULES);
     expect(ok).toBe(true);
-    const lines = report.trimEnd().split('\n').map((l) => l.replace(`${DEFAULT_RULES}${path.sep}`, 'rules/'));
+    const lines = report
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.replace(`${DEFAULT_RULES}${path.sep}`, 'rules/'));
     expect(lines).toEqual([
       'rules/tiers.yaml: ok (4 tiers)',
       'rules/rules.yaml: ok (6 rules)',

@@ -38,12 +38,9 @@ export function checkRules(dir = 'rules'): CheckResult {
     for (const issue of file.issues) lines.push(`  ${formatIssue(issue)}`);
   }
   const { tiers, rules, templates, accounts } = result.counts;
-  const contents = [
-    plural(tiers, 'tier'),
-    plural(rules, 'rule'),
-    plural(templates, 'template'),
-    plural(accounts, 'seed account'),
-  ].join(', ');
+  const contents = [plural(tiers, 'tier'), plural(rules, 'rule'), plural(templates, 'template'), plural(accounts, 'seed account')].join(
+    ', ',
+  );
   const ok = result.issues.length === 0 && result.bundle !== undefined;
   if (ok) {
     lines.push(`ok: ${contents}`);

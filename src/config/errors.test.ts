@@ -5,7 +5,13 @@ import type { ConfigIssue } from './errors.ts';
 describe('formatIssue', () => {
   it.each<[ConfigIssue, string]>([
     [
-      { file: 'rules/tiers.yaml', line: 14, column: 9, path: 'tiers[2].slo.ack', message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)' },
+      {
+        file: 'rules/tiers.yaml',
+        line: 14,
+        column: 9,
+        path: 'tiers[2].slo.ack',
+        message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)',
+      },
       'rules/tiers.yaml:14:9: tiers[2].slo.ack: invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)',
     ],
     [{ file: 'rules/tiers.yaml', line: 3, path: 'tiers', message: 'm' }, 'rules/tiers.yaml:3: tiers: m'],
@@ -18,7 +24,13 @@ describe('formatIssue', () => {
 
 describe('ConfigError', () => {
   const issues: ConfigIssue[] = [
-    { file: 'rules/tiers.yaml', line: 14, column: 9, path: 'tiers[2].slo.ack', message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)' },
+    {
+      file: 'rules/tiers.yaml',
+      line: 14,
+      column: 9,
+      path: 'tiers[2].slo.ack',
+      message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)',
+    },
     { file: 'rules/rules.yaml', line: 3, column: 5, path: 'rules[0].name', message: 'duplicate rule name "x" (first defined at rules[0])' },
   ];
 

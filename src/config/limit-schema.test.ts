@@ -20,11 +20,17 @@ const issues = (extra: Record<string, unknown>) => {
 describe('rules.yaml limit, weight and tier_weights', () => {
   it('limit: durations in ms, when defaults to above, critical_within to a quarter of the horizon; weight defaults to 1', () => {
     const r = parse({ limit: { value: 1, horizon: '8d' } });
-    expect(r.success && r.data.rules[0]).toMatchObject({ limit: { value: 1, when: 'above', horizonMs: 8 * 86_400_000, criticalWithinMs: 2 * 86_400_000 }, weight: 1 });
+    expect(r.success && r.data.rules[0]).toMatchObject({
+      limit: { value: 1, when: 'above', horizonMs: 8 * 86_400_000, criticalWithinMs: 2 * 86_400_000 },
+      weight: 1,
+    });
   });
 
   it.each([
-    [{ limit: { value: 1, horizon: '7d', critical_within: '7d' } }, 'rules.0.limit.critical_within: critical_within must be shorter than horizon'],
+    [
+      { limit: { value: 1, horizon: '7d', critical_within: '7d' } },
+      'rules.0.limit.critical_within: critical_within must be shorter than horizon',
+    ],
     [{ limit: { value: 1, horizon: 7 } }, 'rules.0.limit.horizon'],
     [{ limit: { value: 1, horizon: '7d', within: '1d' } }, 'rules.0.limit'],
     [{ limit: { horizon: '7d' } }, 'rules.0.limit.value'],

@@ -74,7 +74,10 @@ function expectIssue(dir: string, issues: readonly ConfigIssue[], want: Expected
       i.path === want.path &&
       (typeof want.message === 'string' ? i.message === want.message : want.message.test(i.message)),
   );
-  expect(matches, `no issue like ${JSON.stringify({ ...want, message: String(want.message) })} in:\n${issues.map(formatIssue).join('\n')}`).toHaveLength(1);
+  expect(
+    matches,
+    `no issue like ${JSON.stringify({ ...want, message: String(want.message) })} in:\n${issues.map(formatIssue).join('\n')}`,
+  ).toHaveLength(1);
   const issue = matches[0]!;
   if (want.at) expect({ line: issue.line, column: issue.column }).toEqual(positionOf(dir, want.file, want.at));
   else if (want.anyLine) expect(issue.line).toBeGreaterThan(0);
@@ -184,12 +187,14 @@ describe('loadRules: YAML conveniences', () => {
     const dir = patchedRules(
       {
         file: 'tiers.yaml',
-        replace: '    policy:\n      actions:\n        warning: [csm_alert, technical_advisory, ticket]\n        critical: [csm_alert, technical_advisory, ticket]\n      resolution_note: true\n      cooldown: 2h\n',
+        replace:
+          '    policy:\n      actions:\n        warning: [csm_alert, technical_advisory, ticket]\n        critical: [csm_alert, technical_advisory, ticket]\n      resolution_note: true\n      cooldown: 2h\n',
         with: '    policy:\n      <<: &high_value\n        actions:\n          warning: [csm_alert, technical_advisory, ticket]\n          critical: [csm_alert, technical_advisory, ticket]\n        resolution_note: true\n      cooldown: 2h\n',
       },
       {
         file: 'tiers.yaml',
-        replace: '    policy:\n      actions:\n        warning: [csm_alert, technical_advisory, ticket]\n        critical: [csm_alert, technical_advisory, ticket]\n      resolution_note: true\n      cooldown: 4h\n',
+        replace:
+          '    policy:\n      actions:\n        warning: [csm_alert, technical_advisory, ticket]\n        critical: [csm_alert, technical_advisory, ticket]\n      resolution_note: true\n      cooldown: 4h\n',
         with: '    policy:\n      <<: *high_value\n      cooldown: 4h\n',
       },
     );
@@ -205,24 +210,55 @@ describe('loadRules: broken folders name the file, line and path', () => {
       'unknown key (with a hint for camelCase)',
       [{ file: 'tiers.yaml', replace: 'first_response: 1h', with: 'firstResponse: 1h' }],
       [
-        { file: 'tiers.yaml', path: 'tiers[0].slo.firstResponse', message: 'unknown key "firstResponse" (did you mean first_response?)', at: '|firstResponse' },
-        { file: 'tiers.yaml', path: 'tiers[0].slo.first_response', message: 'missing required key "first_response"', at: 'slo:\n      |ack: 15m' },
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[0].slo.firstResponse',
+          message: 'unknown key "firstResponse" (did you mean first_response?)',
+          at: '|firstResponse',
+        },
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[0].slo.first_response',
+          message: 'missing required key "first_response"',
+          at: 'slo:\n      |ack: 15m',
+        },
       ],
     ],
     [
       'bad duration',
       [{ file: 'tiers.yaml', replace: 'ack: 4h', with: 'ack: 15 minutes' }],
-      [{ file: 'tiers.yaml', path: 'tiers[2].slo.ack', message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)', at: 'ack: |15 minutes' }],
+      [
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[2].slo.ack',
+          message: 'invalid duration "15 minutes" (use e.g. 15m, 4h, 2d)',
+          at: 'ack: |15 minutes',
+        },
+      ],
     ],
     [
       'duration without a unit',
       [{ file: 'tiers.yaml', replace: 'cooldown: 12h', with: 'cooldown: 720' }],
-      [{ file: 'tiers.yaml', path: 'tiers[2].policy.cooldown', message: 'invalid duration 720 (use e.g. 15m, 4h, 2d)', at: 'cooldown: |720' }],
+      [
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[2].policy.cooldown',
+          message: 'invalid duration 720 (use e.g. 15m, 4h, 2d)',
+          at: 'cooldown: |720',
+        },
+      ],
     ],
     [
       'SLO resolve shorter than first response',
       [{ file: 'tiers.yaml', replace: 'resolve: 8h', with: 'resolve: 30m' }],
-      [{ file: 'tiers.yaml', path: 'tiers[0].slo.resolve', message: 'resolve must not be shorter than first_response', at: 'resolve: |30m' }],
+      [
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[0].slo.resolve',
+          message: 'resolve must not be shorter than first_response',
+          at: 'resolve: |30m',
+        },
+      ],
     ],
     [
       'unknown policy action',
@@ -240,21 +276,54 @@ describe('loadRules: broken folders name the file, line and path', () => {
       'duplicate tier name',
       [{ file: 'tiers.yaml', replace: '  - name: growth', with: '  - name: enterprise' }],
       [
-        { file: 'tiers.yaml', path: 'tiers[2].name', message: 'duplicate tier name "enterprise" (first defined at tiers[1])', at: 'name: |enterprise\n    description: Mid-market' },
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[2].name',
+          message: 'duplicate tier name "enterprise" (first defined at tiers[1])',
+          at: 'name: |enterprise\n    description: Mid-market',
+        },
         // with "growth" gone from tiers.yaml, routing.yaml now names a tier that does not exist
-        { file: 'routing.yaml', path: 'priority.critical.growth', message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)', at: 'P1, |growth: P2' },
-        { file: 'routing.yaml', path: 'priority.warning.growth', message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)', at: 'P2, |growth: P3' },
-        { file: 'routing.yaml', path: 'priority.info.growth', message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)', at: 'P3, |growth: P4' },
+        {
+          file: 'routing.yaml',
+          path: 'priority.critical.growth',
+          message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)',
+          at: 'P1, |growth: P2',
+        },
+        {
+          file: 'routing.yaml',
+          path: 'priority.warning.growth',
+          message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)',
+          at: 'P2, |growth: P3',
+        },
+        {
+          file: 'routing.yaml',
+          path: 'priority.info.growth',
+          message: 'unknown tier "growth" (tiers are strategic, enterprise, self-serve)',
+          at: 'P3, |growth: P4',
+        },
       ],
     ],
     [
       'escalation steps out of order',
       [{ file: 'tiers.yaml', replace: 'after: 1h', with: 'after: 10m' }],
-      [{ file: 'tiers.yaml', path: 'tiers[0].policy.escalation[1].after', message: 'escalation steps must be in increasing order of after', at: 'after: |10m' }],
+      [
+        {
+          file: 'tiers.yaml',
+          path: 'tiers[0].policy.escalation[1].after',
+          message: 'escalation steps must be in increasing order of after',
+          at: 'after: |10m',
+        },
+      ],
     ],
     [
       'YAML syntax error',
-      [{ file: 'tiers.yaml', replace: 'warning: [csm_alert, technical_advisory, ticket]', with: 'warning: [csm_alert, technical_advisory, ticket' }],
+      [
+        {
+          file: 'tiers.yaml',
+          replace: 'warning: [csm_alert, technical_advisory, ticket]',
+          with: 'warning: [csm_alert, technical_advisory, ticket',
+        },
+      ],
       [{ file: 'tiers.yaml', path: '', message: /^yaml: flow sequence/, anyLine: true }],
     ],
     [
@@ -266,7 +335,12 @@ describe('loadRules: broken folders name the file, line and path', () => {
       'unknown tier in routing',
       [{ file: 'routing.yaml', replace: 'growth: P3, self-serve: P4 }', with: 'gold: P3, self-serve: P4 }' }],
       [
-        { file: 'routing.yaml', path: 'priority.warning.gold', message: 'unknown tier "gold" (tiers are strategic, enterprise, growth, self-serve)', at: '|gold' },
+        {
+          file: 'routing.yaml',
+          path: 'priority.warning.gold',
+          message: 'unknown tier "gold" (tiers are strategic, enterprise, growth, self-serve)',
+          at: '|gold',
+        },
         { file: 'routing.yaml', path: 'priority.warning', message: 'missing priority for tier "growth"', at: '|warning:  {' },
       ],
     ],
@@ -274,14 +348,26 @@ describe('loadRules: broken folders name the file, line and path', () => {
       'misspelt tier in routing gets a hint',
       [{ file: 'routing.yaml', replace: 'growth: P4, self-serve: P4 }', with: 'growth: P4, selfserve: P4 }' }],
       [
-        { file: 'routing.yaml', path: 'priority.info.selfserve', message: /^unknown tier "selfserve" .*; did you mean self-serve\?$/, at: '|selfserve' },
+        {
+          file: 'routing.yaml',
+          path: 'priority.info.selfserve',
+          message: /^unknown tier "selfserve" .*; did you mean self-serve\?$/,
+          at: '|selfserve',
+        },
         { file: 'routing.yaml', path: 'priority.info', message: 'missing priority for tier "self-serve"', at: '|info:' },
       ],
     ],
     [
       'invalid priority',
       [{ file: 'routing.yaml', replace: '{ strategic: P1,', with: '{ strategic: P0,' }],
-      [{ file: 'routing.yaml', path: 'priority.critical.strategic', message: 'invalid priority "P0" (expected one of P1, P2, P3, P4)', at: '|P0' }],
+      [
+        {
+          file: 'routing.yaml',
+          path: 'priority.critical.strategic',
+          message: 'invalid priority "P0" (expected one of P1, P2, P3, P4)',
+          at: '|P0',
+        },
+      ],
     ],
     [
       'missing queue for a domain',
@@ -291,12 +377,32 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'duplicate rule name',
       [{ file: 'rules.yaml', replace: '  - name: quota_exhaustion', with: '  - name: usage_collapse' }],
-      [{ file: 'rules.yaml', path: 'rules[4].name', message: 'duplicate rule name "usage_collapse" (first defined at rules[0])', at: 'name: |usage_collapse\n    description: The account\'s plan' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[4].name',
+          message: 'duplicate rule name "usage_collapse" (first defined at rules[0])',
+          at: "name: |usage_collapse\n    description: The account's plan",
+        },
+      ],
     ],
     [
       'thresholds out of order',
-      [{ file: 'rules.yaml', replace: 'severity: { info: 0.45, warning: 0.65, critical: 0.88 }', with: 'severity: { info: 0.45, warning: 0.95, critical: 0.88 }' }],
-      [{ file: 'rules.yaml', path: 'rules[2].severity.warning', message: 'thresholds out of order: warning 0.95 must be below critical 0.88', at: '|0.95' }],
+      [
+        {
+          file: 'rules.yaml',
+          replace: 'severity: { info: 0.45, warning: 0.65, critical: 0.88 }',
+          with: 'severity: { info: 0.45, warning: 0.95, critical: 0.88 }',
+        },
+      ],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[2].severity.warning',
+          message: 'thresholds out of order: warning 0.95 must be below critical 0.88',
+          at: '|0.95',
+        },
+      ],
     ],
     [
       'threshold above 1',
@@ -306,12 +412,32 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'resolve_below not below the lowest threshold',
       [{ file: 'rules.yaml', replace: 'resolve_below: 0.25', with: 'resolve_below: 0.5' }],
-      [{ file: 'rules.yaml', path: 'rules[4].resolve_below', message: 'resolve_below 0.5 must be below the lowest threshold 0.4', at: 'resolve_below: |0.5' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[4].resolve_below',
+          message: 'resolve_below 0.5 must be below the lowest threshold 0.4',
+          at: 'resolve_below: |0.5',
+        },
+      ],
     ],
     [
       'both metric and ratio',
-      [{ file: 'rules.yaml', replace: '    metric: api_latency_p95_ms\n', with: '    metric: api_latency_p95_ms\n    ratio: api_errors/api_requests\n' }],
-      [{ file: 'rules.yaml', path: 'rules[2].ratio', message: 'a rule has exactly one of metric or ratio, not both', at: 'ratio: |api_errors/api_requests\n    detector: combined\n    direction: up\n    domain: performance\n    severity: { info: 0.45, warning: 0.65, critical: 0.88' }],
+      [
+        {
+          file: 'rules.yaml',
+          replace: '    metric: api_latency_p95_ms\n',
+          with: '    metric: api_latency_p95_ms\n    ratio: api_errors/api_requests\n',
+        },
+      ],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[2].ratio',
+          message: 'a rule has exactly one of metric or ratio, not both',
+          at: 'ratio: |api_errors/api_requests\n    detector: combined\n    direction: up\n    domain: performance\n    severity: { info: 0.45, warning: 0.65, critical: 0.88',
+        },
+      ],
     ],
     [
       'neither metric nor ratio',
@@ -321,12 +447,26 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'malformed ratio',
       [{ file: 'rules.yaml', replace: 'ratio: api_errors/api_requests', with: 'ratio: api_errors' }],
-      [{ file: 'rules.yaml', path: 'rules[1].ratio', message: 'invalid ratio "api_errors" (expected numerator/denominator, e.g. api_errors/api_requests)', at: 'ratio: |api_errors' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[1].ratio',
+          message: 'invalid ratio "api_errors" (expected numerator/denominator, e.g. api_errors/api_requests)',
+          at: 'ratio: |api_errors',
+        },
+      ],
     ],
     [
       'min_denominator on a metric rule',
       [{ file: 'rules.yaml', replace: '    metric: auth_failures\n', with: '    metric: auth_failures\n    min_denominator: 5\n' }],
-      [{ file: 'rules.yaml', path: 'rules[5].min_denominator', message: 'min_denominator only applies to ratio rules', at: 'min_denominator: |5\n' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[5].min_denominator',
+          message: 'min_denominator only applies to ratio rules',
+          at: 'min_denominator: |5\n',
+        },
+      ],
     ],
     [
       'wrong type',
@@ -341,12 +481,26 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'unknown domain',
       [{ file: 'rules.yaml', replace: 'domain: security', with: 'domain: secops' }],
-      [{ file: 'rules.yaml', path: 'rules[5].domain', message: 'invalid value "secops" (expected one of security, performance, integrations, data)', at: 'domain: |secops' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[5].domain',
+          message: 'invalid value "secops" (expected one of security, performance, integrations, data)',
+          at: 'domain: |secops',
+        },
+      ],
     ],
     [
       'runbook url without a scheme',
       [{ file: 'rules.yaml', replace: 'https://kb.example.com/runbooks/latency-creep', with: 'kb.example.com/latency' }],
-      [{ file: 'rules.yaml', path: 'rules[2].runbook_url', message: 'invalid url "kb.example.com/latency" (expected http:// or https://)', at: '|kb.example.com/latency' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[2].runbook_url',
+          message: 'invalid url "kb.example.com/latency" (expected http:// or https://)',
+          at: '|kb.example.com/latency',
+        },
+      ],
     ],
     [
       'missing template',
@@ -356,27 +510,74 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'bad mustache',
       [{ file: 'templates/technical_advisory.yaml', replace: 'with you{{/csm.name}}.', with: 'with you.' }],
-      [{ file: 'templates/technical_advisory.yaml', path: 'text', message: 'invalid mustache: unclosed section "csm.name"', at: 'too|{{#csm.name}}, and {{csm.name}} ({{csm.email}}) will follow up with you.' }],
+      [
+        {
+          file: 'templates/technical_advisory.yaml',
+          path: 'text',
+          message: 'invalid mustache: unclosed section "csm.name"',
+          at: 'too|{{#csm.name}}, and {{csm.name}} ({{csm.email}}) will follow up with you.',
+        },
+      ],
     ],
     [
       'unknown template variable',
       [{ file: 'templates/csm_alert.yaml', replace: '{{signal.onset}}', with: '{{signal.started}}' }],
-      [{ file: 'templates/csm_alert.yaml', path: 'text', message: /^unknown template variable "signal\.started"/, at: 'Since:      |{{signal.started}}' }],
+      [
+        {
+          file: 'templates/csm_alert.yaml',
+          path: 'text',
+          message: /^unknown template variable "signal\.started"/,
+          at: 'Since:      |{{signal.started}}',
+        },
+      ],
     ],
     [
       'misspelt template variable inside a section, in the subject',
-      [{ file: 'templates/preventive_advisory.yaml', replace: 'subject: "{{account.name}}:', with: 'subject: "{{#account}}{{nme}}{{/account}}:' }],
-      [{ file: 'templates/preventive_advisory.yaml', path: 'subject', message: 'unknown template variable "nme"', at: '{{#account}}|{{nme}}' }],
+      [
+        {
+          file: 'templates/preventive_advisory.yaml',
+          replace: 'subject: "{{account.name}}:',
+          with: 'subject: "{{#account}}{{nme}}{{/account}}:',
+        },
+      ],
+      [
+        {
+          file: 'templates/preventive_advisory.yaml',
+          path: 'subject',
+          message: 'unknown template variable "nme"',
+          at: '{{#account}}|{{nme}}',
+        },
+      ],
     ],
     [
       'unescaped variable in html',
-      [{ file: 'templates/preventive_advisory.yaml', replace: '<strong>{{signal.title}}</strong>', with: '<strong>{{{signal.title}}}</strong>' }],
-      [{ file: 'templates/preventive_advisory.yaml', path: 'html', message: 'unescaped variable "signal.title" is not allowed in html templates (use {{signal.title}})', at: '<strong>|{{{signal.title}}}' }],
+      [
+        {
+          file: 'templates/preventive_advisory.yaml',
+          replace: '<strong>{{signal.title}}</strong>',
+          with: '<strong>{{{signal.title}}}</strong>',
+        },
+      ],
+      [
+        {
+          file: 'templates/preventive_advisory.yaml',
+          path: 'html',
+          message: 'unescaped variable "signal.title" is not allowed in html templates (use {{signal.title}})',
+          at: '<strong>|{{{signal.title}}}',
+        },
+      ],
     ],
     [
       'partial in a template',
       [{ file: 'templates/resolution_note.yaml', replace: 'Reference: {{signal.id}}', with: 'Reference: {{> footer}}' }],
-      [{ file: 'templates/resolution_note.yaml', path: 'text', message: 'partials are not supported ({{>footer}})', at: 'Reference: |{{> footer}}' }],
+      [
+        {
+          file: 'templates/resolution_note.yaml',
+          path: 'text',
+          message: 'partials are not supported ({{>footer}})',
+          at: 'Reference: |{{> footer}}',
+        },
+      ],
     ],
     [
       'unknown key in a template file',
@@ -385,8 +586,21 @@ describe('loadRules: broken folders name the file, line and path', () => {
     ],
     [
       'unquoted template that YAML reads as a mapping',
-      [{ file: 'templates/resolution_note.yaml', replace: 'subject: "Resolved: {{signal.title}} ({{account.name}})"', with: 'subject: {{signal.title}}' }],
-      [{ file: 'templates/resolution_note.yaml', path: 'subject', message: 'expected a template string, got a mapping (quote a template that starts with {{ or [)', at: 'subject: |{{signal.title}}' }],
+      [
+        {
+          file: 'templates/resolution_note.yaml',
+          replace: 'subject: "Resolved: {{signal.title}} ({{account.name}})"',
+          with: 'subject: {{signal.title}}',
+        },
+      ],
+      [
+        {
+          file: 'templates/resolution_note.yaml',
+          path: 'subject',
+          message: 'expected a template string, got a mapping (quote a template that starts with {{ or [)',
+          at: 'subject: |{{signal.title}}',
+        },
+      ],
     ],
     [
       'unknown template kind',
@@ -401,12 +615,26 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'account tier override naming no tier',
       [{ file: 'accounts.yaml', replace: 'tier: enterprise', with: 'tier: gold' }],
-      [{ file: 'accounts.yaml', path: 'accounts[5].tier', message: 'unknown tier "gold" (tiers are strategic, enterprise, growth, self-serve)', at: 'tier: |gold' }],
+      [
+        {
+          file: 'accounts.yaml',
+          path: 'accounts[5].tier',
+          message: 'unknown tier "gold" (tiers are strategic, enterprise, growth, self-serve)',
+          at: 'tier: |gold',
+        },
+      ],
     ],
     [
       'duplicate account id',
       [{ file: 'accounts.yaml', replace: 'id: initech', with: 'id: globex' }],
-      [{ file: 'accounts.yaml', path: 'accounts[3].id', message: 'duplicate account id "globex" (first defined at accounts[1])', at: '- id: |globex\n    name: Initech' }],
+      [
+        {
+          file: 'accounts.yaml',
+          path: 'accounts[3].id',
+          message: 'duplicate account id "globex" (first defined at accounts[1])',
+          at: '- id: |globex\n    name: Initech',
+        },
+      ],
     ],
     [
       'bad contact email',
@@ -416,7 +644,14 @@ describe('loadRules: broken folders name the file, line and path', () => {
     [
       'unknown tier in tier_weights',
       [{ file: 'rules.yaml', replace: 'tier_weights: { self-serve: 0.6 }', with: 'tier_weights: { selfserve: 0.6 }' }],
-      [{ file: 'rules.yaml', path: 'rules[3].tier_weights.selfserve', message: 'unknown tier "selfserve" (tiers are strategic, enterprise, growth, self-serve); did you mean self-serve?', anyLine: true }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[3].tier_weights.selfserve',
+          message: 'unknown tier "selfserve" (tiers are strategic, enterprise, growth, self-serve); did you mean self-serve?',
+          anyLine: true,
+        },
+      ],
     ],
     [
       'empty accounts file',

@@ -139,8 +139,7 @@ export function inspectRules(dir: string): RulesInspection {
   const routing = routingSrc && validate(routingSrc, routingFileSchema);
   if (routingSrc && tierNames) checkPriorityMatrix(routingSrc, tierNames);
   const queues = field(routingSrc?.raw, 'queues');
-  if (routingSrc && queues !== null && typeof queues === 'object')
-    routingSrc.report.summary = plural(Object.keys(queues).length, 'queue');
+  if (routingSrc && queues !== null && typeof queues === 'object') routingSrc.report.summary = plural(Object.keys(queues).length, 'queue');
 
   // --- templates/<kind>.yaml
   const templates: Partial<Record<TemplatedKind, TemplateSpec>> = {};
@@ -356,13 +355,7 @@ function field(item: unknown, key: string): unknown {
 }
 
 /** Reports duplicates of `items[i][key]`; returns the (string) names in order. */
-function uniqueNames(
-  src: Source | undefined,
-  items: readonly unknown[],
-  listKey: string,
-  key: string,
-  what: string,
-): string[] {
+function uniqueNames(src: Source | undefined, items: readonly unknown[], listKey: string, key: string, what: string): string[] {
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const name = field(item, key);
@@ -469,8 +462,7 @@ function offsetInFile(src: Source, key: string, value: string, offset: number): 
     return lineStart + indent + column;
   }
   if (node.type === Scalar.PLAIN && !value.includes('\n')) return start + offset;
-  if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && !value.includes('\n'))
-    return start + 1 + offset;
+  if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && !value.includes('\n')) return start + 1 + offset;
   return start;
 }
 

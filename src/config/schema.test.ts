@@ -68,13 +68,25 @@ describe('lintTemplate', () => {
   });
 
   it.each([
-    ['a misspelt variable, with a hint', 'Hi {{acount.name}}', false, 3, 'unknown template variable "acount.name" (did you mean account.name?)'],
+    [
+      'a misspelt variable, with a hint',
+      'Hi {{acount.name}}',
+      false,
+      3,
+      'unknown template variable "acount.name" (did you mean account.name?)',
+    ],
     ['a name unknown inside a section', '{{#signal}}{{nme}}{{/signal}}', false, 11, 'unknown template variable "nme"'],
     ['a relative name outside its section', 'x {{title}}', false, 2, 'unknown template variable "title"'],
     ['a section on an unknown object', '{{#ticket}}x{{/ticket}}', false, 0, 'unknown template variable "ticket"'],
     ['the current item outside a section', 'x {{.}}', false, 2, 'unknown template variable "."'],
     ['a partial', 'x {{> footer}}', false, 2, 'partials are not supported ({{>footer}})'],
-    ['triple mustache in html', '<b>{{{signal.title}}}</b>', true, 3, 'unescaped variable "signal.title" is not allowed in html templates (use {{signal.title}})'],
+    [
+      'triple mustache in html',
+      '<b>{{{signal.title}}}</b>',
+      true,
+      3,
+      'unescaped variable "signal.title" is not allowed in html templates (use {{signal.title}})',
+    ],
     ['an unclosed section, at its opening tag', 'a {{#csm.name}} b', false, 2, 'invalid mustache: unclosed section "csm.name"'],
     ['an unopened section', 'a {{/csm.name}}', false, 2, 'invalid mustache: unopened section "csm.name"'],
     ['an unclosed tag', 'a {{tier', false, 8, 'invalid mustache: unclosed tag'],
@@ -122,7 +134,15 @@ describe('default templates', () => {
 
   it('csm alert says what, since when, how far from baseline, the next step and the runbook', () => {
     const text = render(templates.csm_alert.text, SAMPLE, false);
-    for (const v of [SAMPLE.signal.onset, SAMPLE.signal.expected, SAMPLE.signal.observed, '+209%', SAMPLE.rule.next_step, SAMPLE.rule.runbook_url, SAMPLE.dashboard_url])
+    for (const v of [
+      SAMPLE.signal.onset,
+      SAMPLE.signal.expected,
+      SAMPLE.signal.observed,
+      '+209%',
+      SAMPLE.rule.next_step,
+      SAMPLE.rule.runbook_url,
+      SAMPLE.dashboard_url,
+    ])
       expect(text).toContain(v);
     expect(text.startsWith('Hi Dana Whitfield,')).toBe(true);
     const noCsm = render(templates.csm_alert.text, { ...SAMPLE, csm: { name: '', email: '' }, dashboard_url: '' }, false);
@@ -142,7 +162,15 @@ describe('default templates', () => {
   it('preventive advisory gives guidance and the guide link without internal names', () => {
     for (const part of ['subject', 'text', 'html'] as const) {
       const out = render(templates.preventive_advisory[part], SAMPLE, part === 'html');
-      for (const internal of [SAMPLE.signal.metric, SAMPLE.tier, SAMPLE.rule.name, SAMPLE.rule.component, SAMPLE.rule.next_step, SAMPLE.signal.score, SAMPLE.signal.id])
+      for (const internal of [
+        SAMPLE.signal.metric,
+        SAMPLE.tier,
+        SAMPLE.rule.name,
+        SAMPLE.rule.component,
+        SAMPLE.rule.next_step,
+        SAMPLE.signal.score,
+        SAMPLE.signal.id,
+      ])
         expect(out, `${part} shows ${internal}`).not.toContain(internal);
     }
     expect(render(templates.preventive_advisory.text, SAMPLE, false)).toContain(SAMPLE.rule.guidance);

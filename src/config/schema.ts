@@ -8,13 +8,11 @@
  */
 import Mustache from 'mustache';
 import * as z from 'zod';
-import type { ActionKind, Contact, Criticality, Domain, Priority, Severity } from '../domain/types.ts';
+import type { ActionKind, Contact, Domain, Priority, Severity } from '../domain/types.ts';
 import { CRITICALITIES, DOMAINS } from '../domain/types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import type {
   AccountSeed,
-  DetectorChoice,
-  DirectionChoice,
   EscalationStep,
   LimitSpec,
   QueueSpec,
@@ -37,8 +35,8 @@ export const DEFAULTS = Object.freeze({
   resolutionNote: true,
   /** tier policy: no second advisory for the same account x rule within 6h (event time) */
   cooldownMs: 6 * 3_600_000,
-  detector: 'combined' as DetectorChoice,
-  direction: 'both' as DirectionChoice,
+  detector: 'combined',
+  direction: 'both',
   severity: Object.freeze({ warning: 0.6, critical: 0.85 }),
   openAfterPoints: 3,
   resolveBelow: 0.3,
@@ -47,7 +45,7 @@ export const DEFAULTS = Object.freeze({
   minDenominator: 20,
   businessCriticalRaise: 1,
   /** seed accounts */
-  criticality: 'medium' as Criticality,
+  criticality: 'medium',
   /** a rule's weight in the account health score */
   ruleWeight: 1,
   /** limit forecasts: crossing from below */
@@ -57,12 +55,7 @@ export const DEFAULTS = Object.freeze({
 });
 
 /** Every action a tier policy may name. */
-export const ACTION_KINDS = [
-  'csm_alert',
-  'preventive_advisory',
-  'technical_advisory',
-  'ticket',
-] as const satisfies readonly ActionKind[];
+export const ACTION_KINDS = ['csm_alert', 'preventive_advisory', 'technical_advisory', 'ticket'] as const satisfies readonly ActionKind[];
 
 export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const satisfies readonly Priority[];
 
@@ -249,9 +242,7 @@ const text = z.string().trim().min(1);
 
 const emailSchema = z.string().regex(EMAIL_RE, { error: (i) => `invalid email address ${showValue(i.input)}` });
 
-const contactSchema = z
-  .strictObject({ name: text, email: emailSchema })
-  .transform((c): Contact => ({ name: c.name, email: c.email }));
+const contactSchema = z.strictObject({ name: text, email: emailSchema }).transform((c): Contact => ({ name: c.name, email: c.email }));
 
 const urlSchema = z.string().refine(
   (s) => {
@@ -265,8 +256,7 @@ const urlSchema = z.string().refine(
 /** A duration string such as `15m` or `1h30m`, parsed to milliseconds. Bare numbers are rejected. */
 export const durationSchema = z
   .string({
-    error: (i) =>
-      i.input === undefined ? 'missing required key' : `invalid duration ${showValue(i.input)} (${DURATION_HINT})`,
+    error: (i) => (i.input === undefined ? 'missing required key' : `invalid duration ${showValue(i.input)} (${DURATION_HINT})`),
   })
   .transform((s, ctx) => {
     try {
@@ -306,21 +296,19 @@ const criteriaSchema = z
   .strictObject({
     min_contract_value_usd: nonNegative.optional(),
     min_monthly_usage: nonNegative.optional(),
-    min_criticality: z.enum(CRITICALITIES as readonly Criticality[]).optional(),
+    min_criticality: z.enum(CRITICALITIES).optional(),
     strategic: z.boolean().optional(),
     match: z.enum(['any', 'all']).optional(),
   })
-  .transform(
-    (c): TierCriteria => ({
-      ...defined({
-        minContractValueUsd: c.min_contract_value_usd,
-        minMonthlyUsage: c.min_monthly_usage,
-        minCriticality: c.min_criticality,
-        strategic: c.strategic,
-      }),
-      match: c.match ?? DEFAULTS.criteriaMatch,
+  .transform((c): TierCriteria => ({
+    ...defined({
+      minContractValueUsd: c.min_contract_value_usd,
+      minMonthlyUsage: c.min_monthly_usage,
+      minCriticality: c.min_criticality,
+      strategic: c.strategic,
     }),
-  );
+    match: c.match ?? DEFAULTS.criteriaMatch,
+  }));
 
 const sloSchema = z
   .strictObject({ ack: durationSchema, first_response: durationSchema, resolve: durationSchema })
@@ -362,14 +350,12 @@ const policySchema = z
     cooldown: durationSchema.optional(),
     escalation: escalationSchema.optional(),
   })
-  .transform(
-    (p): TierPolicy => ({
-      actions: { info: p.actions.info ?? [], warning: p.actions.warning ?? [], critical: p.actions.critical ?? [] },
-      resolutionNote: p.resolution_note ?? DEFAULTS.resolutionNote,
-      cooldownMs: p.cooldown ?? DEFAULTS.cooldownMs,
-      escalation: p.escalation ?? [],
-    }),
-  );
+  .transform((p): TierPolicy => ({
+    actions: { info: p.actions.info ?? [], warning: p.actions.warning ?? [], critical: p.actions.critical ?? [] },
+    resolutionNote: p.resolution_note ?? DEFAULTS.resolutionNote,
+    cooldownMs: p.cooldown ?? DEFAULTS.cooldownMs,
+    escalation: p.escalation ?? [],
+  }));
 
 const tierSchema = z.strictObject({
   name: nameSchema,
@@ -381,22 +367,16 @@ const tierSchema = z.strictObject({
 });
 
 /** tiers.yaml: `tiers:` - an ordered list, highest-value first; the last one is the fallback. */
-export const tiersFileSchema = z
-  .strictObject({ tiers: z.array(tierSchema).min(1) })
-  .transform(
-    (f): TiersConfig => ({
-      tiers: f.tiers.map(
-        (t, rank): TierSpec => ({
-          name: t.name,
-          rank,
-          description: t.description ?? '',
-          criteria: t.criteria ?? { match: DEFAULTS.criteriaMatch },
-          slo: t.slo,
-          policy: t.policy,
-        }),
-      ),
-    }),
-  );
+export const tiersFileSchema = z.strictObject({ tiers: z.array(tierSchema).min(1) }).transform((f): TiersConfig => ({
+  tiers: f.tiers.map((t, rank): TierSpec => ({
+    name: t.name,
+    rank,
+    description: t.description ?? '',
+    criteria: t.criteria ?? { match: DEFAULTS.criteriaMatch },
+    slo: t.slo,
+    policy: t.policy,
+  })),
+}));
 
 // ---------------------------------------------------------------------------------------------
 // rules.yaml
@@ -405,7 +385,10 @@ const ratioSchema = z.string().transform((s, ctx) => {
   const parts = s.split('/').map((p) => p.trim());
   const [numerator = '', denominator = ''] = parts;
   if (parts.length !== 2 || !METRIC_RE.test(numerator) || !METRIC_RE.test(denominator)) {
-    ctx.addIssue({ code: 'custom', message: `invalid ratio ${showValue(s)} (expected numerator/denominator, e.g. api_errors/api_requests)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid ratio ${showValue(s)} (expected numerator/denominator, e.g. api_errors/api_requests)`,
+    });
     return z.NEVER;
   }
   if (numerator === denominator) {
@@ -428,14 +411,12 @@ const limitSchema = z
     if (l.critical_within !== undefined && l.critical_within >= l.horizon)
       ctx.addIssue({ code: 'custom', path: ['critical_within'], message: 'critical_within must be shorter than horizon' });
   })
-  .transform(
-    (l): LimitSpec => ({
-      value: l.value,
-      when: l.when ?? DEFAULTS.limitWhen,
-      horizonMs: l.horizon,
-      criticalWithinMs: l.critical_within ?? Math.round(l.horizon * DEFAULTS.limitCriticalFraction),
-    }),
-  );
+  .transform((l): LimitSpec => ({
+    value: l.value,
+    when: l.when ?? DEFAULTS.limitWhen,
+    horizonMs: l.horizon,
+    criticalWithinMs: l.critical_within ?? Math.round(l.horizon * DEFAULTS.limitCriticalFraction),
+  }));
 
 const ruleSchema = z
   .strictObject({
@@ -446,7 +427,7 @@ const ruleSchema = z
     min_denominator: nonNegative.optional(),
     detector: z.enum(['seasonal', 'drift', 'combined']).optional(),
     direction: z.enum(['up', 'down', 'both']).optional(),
-    domain: z.enum(DOMAINS as readonly Domain[]),
+    domain: z.enum(DOMAINS),
     severity: z.strictObject({ info: score.optional(), warning: score, critical: score }).optional(),
     open_after_points: count.optional(),
     resolve_below: z.number().min(0).lt(1).optional(),
@@ -506,7 +487,14 @@ const ruleSchema = z
       name: r.name,
       description: r.description ?? '',
       series: ratio ? `${ratio.numerator}/${ratio.denominator}` : (r.metric ?? ''),
-      ...defined({ metric: r.metric, ratio, minValue: r.min_value, sensitivitySigmas: r.sensitivity_sigmas, limit: r.limit, tierWeights: r.tier_weights }),
+      ...defined({
+        metric: r.metric,
+        ratio,
+        minValue: r.min_value,
+        sensitivitySigmas: r.sensitivity_sigmas,
+        limit: r.limit,
+        tierWeights: r.tier_weights,
+      }),
       weight: r.weight ?? DEFAULTS.ruleWeight,
       detector: r.detector ?? DEFAULTS.detector,
       direction: r.direction ?? DEFAULTS.direction,
@@ -524,9 +512,7 @@ const ruleSchema = z
   });
 
 /** rules.yaml: `rules:` - the signal rules. */
-export const rulesFileSchema = z
-  .strictObject({ rules: z.array(ruleSchema).min(1) })
-  .transform((f) => ({ rules: f.rules }));
+export const rulesFileSchema = z.strictObject({ rules: z.array(ruleSchema).min(1) }).transform((f) => ({ rules: f.rules }));
 
 // ---------------------------------------------------------------------------------------------
 // routing.yaml
@@ -550,19 +536,14 @@ export const routingFileSchema = z
       integrations: queueSchema,
       data: queueSchema,
     } satisfies Record<Domain, unknown>),
-    priority: z.strictObject({ info: priorityRow, warning: priorityRow, critical: priorityRow } satisfies Record<
-      Severity,
-      unknown
-    >),
+    priority: z.strictObject({ info: priorityRow, warning: priorityRow, critical: priorityRow } satisfies Record<Severity, unknown>),
     business_critical_raise: z.number().int().min(0).max(3).optional(),
   })
-  .transform(
-    (f): RoutingConfig => ({
-      queues: f.queues,
-      priority: f.priority,
-      businessCriticalRaise: f.business_critical_raise ?? DEFAULTS.businessCriticalRaise,
-    }),
-  );
+  .transform((f): RoutingConfig => ({
+    queues: f.queues,
+    priority: f.priority,
+    businessCriticalRaise: f.business_critical_raise ?? DEFAULTS.businessCriticalRaise,
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // templates/<kind>.yaml
@@ -628,8 +609,7 @@ export function lintTemplate(source: string, options: { html: boolean }): Templa
       switch (type) {
         case 'name':
         case '&':
-          if (!resolves(value, sections, false))
-            problems.push({ offset: start, message: unknownVariable(value) });
+          if (!resolves(value, sections, false)) problems.push({ offset: start, message: unknownVariable(value) });
           else if (type === '&' && options.html)
             problems.push({
               offset: start,
@@ -655,9 +635,7 @@ export function lintTemplate(source: string, options: { html: boolean }): Templa
 
 /** The full names a section name may stand for, so nested names resolve against them. */
 function qualify(name: string, sections: readonly string[]): string[] {
-  return [name, ...sections.map((s) => `${s}.${name}`)].filter(
-    (n) => KNOWN_OBJECTS.has(n) || KNOWN_VARIABLES.has(n),
-  );
+  return [name, ...sections.map((s) => `${s}.${name}`)].filter((n) => KNOWN_OBJECTS.has(n) || KNOWN_VARIABLES.has(n));
 }
 
 function unknownVariable(name: string): string {
@@ -676,7 +654,7 @@ const accountSchema = z
     name: text,
     contract_value_usd: nonNegative.optional(),
     monthly_usage: nonNegative.optional(),
-    criticality: z.enum(CRITICALITIES as readonly Criticality[]).optional(),
+    criticality: z.enum(CRITICALITIES).optional(),
     strategic: z.boolean().optional(),
     business_critical: z.boolean().optional(),
     tier: z.string().optional(),
@@ -685,25 +663,21 @@ const accountSchema = z
     business_contacts: z.array(contactSchema).optional(),
     region: z.string().optional(),
   })
-  .transform(
-    (a): AccountSeed => ({
-      id: a.id,
-      name: a.name,
-      contractValueUsd: a.contract_value_usd ?? 0,
-      monthlyUsage: a.monthly_usage ?? 0,
-      criticality: a.criticality ?? DEFAULTS.criticality,
-      strategic: a.strategic ?? false,
-      businessCritical: a.business_critical ?? false,
-      ...defined({ tier: a.tier, csm: a.csm, region: a.region }),
-      technicalContacts: a.technical_contacts ?? [],
-      businessContacts: a.business_contacts ?? [],
-    }),
-  );
+  .transform((a): AccountSeed => ({
+    id: a.id,
+    name: a.name,
+    contractValueUsd: a.contract_value_usd ?? 0,
+    monthlyUsage: a.monthly_usage ?? 0,
+    criticality: a.criticality ?? DEFAULTS.criticality,
+    strategic: a.strategic ?? false,
+    businessCritical: a.business_critical ?? false,
+    ...defined({ tier: a.tier, csm: a.csm, region: a.region }),
+    technicalContacts: a.technical_contacts ?? [],
+    businessContacts: a.business_contacts ?? [],
+  }));
 
 /** accounts.yaml (optional): `accounts:` - accounts to seed at start. */
-export const accountsFileSchema = z
-  .strictObject({ accounts: z.array(accountSchema) })
-  .transform((f) => ({ accounts: f.accounts }));
+export const accountsFileSchema = z.strictObject({ accounts: z.array(accountSchema) }).transform((f) => ({ accounts: f.accounts }));
 
 // ---------------------------------------------------------------------------------------------
 // Suggestions
@@ -716,8 +690,7 @@ export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): 
   const unwrap = (n: unknown): unknown => {
     for (let d = def(n); d; d = def(n)) {
       if (d.type === 'pipe') n = d.in;
-      else if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch'].includes(String(d.type)))
-        n = d.innerType;
+      else if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch'].includes(String(d.type))) n = d.innerType;
       else break;
     }
     return n;

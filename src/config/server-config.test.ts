@@ -41,7 +41,9 @@ describe('loadServerConfig defaults', () => {
   });
 
   it('empty strings count as unset', () => {
-    expect(loadServerConfig({ PORT: '', FOREWARN_HOST: '', SMTP_URL: '', FOREWARN_STRICT_ACCOUNTS: '', FOREWARN_TOKENS: ' ' })).toEqual(loadServerConfig({}));
+    expect(loadServerConfig({ PORT: '', FOREWARN_HOST: '', SMTP_URL: '', FOREWARN_STRICT_ACCOUNTS: '', FOREWARN_TOKENS: ' ' })).toEqual(
+      loadServerConfig({}),
+    );
   });
 
   it('with tokens the default host is every interface and links point at localhost', () => {

@@ -61,11 +61,15 @@ function httpUrl(env: Env, name: string, example: string): string | undefined {
 
 function influxConfig(env: Env, dataDir: string): InfluxConfig | undefined {
   const kind = (env.FOREWARN_STORE?.trim() || 'embedded').toLowerCase();
-  if (kind !== 'embedded' && kind !== 'influx') throw new EnvError('FOREWARN_STORE', `expected embedded or influx, got "${env.FOREWARN_STORE}"`);
+  if (kind !== 'embedded' && kind !== 'influx')
+    throw new EnvError('FOREWARN_STORE', `expected embedded or influx, got "${env.FOREWARN_STORE}"`);
   if (kind === 'embedded') return undefined;
   const url = httpUrl(env, 'INFLUX_URL', 'http://127.0.0.1:8428');
   if (url === undefined) {
-    throw new EnvError('INFLUX_URL', 'FOREWARN_STORE=influx needs the write URL of the time-series server, e.g. http://127.0.0.1:8428 (VictoriaMetrics)');
+    throw new EnvError(
+      'INFLUX_URL',
+      'FOREWARN_STORE=influx needs the write URL of the time-series server, e.g. http://127.0.0.1:8428 (VictoriaMetrics)',
+    );
   }
   const c: InfluxConfig = {
     url,

@@ -34,7 +34,13 @@ describe('sources.yaml: defaults', () => {
       sources: [
         { name: 'db', kind: 'sql', url: 'postgres://u@h/d', table: 'usage', map: { account: 'a', fixed_metric: 'calls', value: 'n' } },
         { name: 'prom', kind: 'prometheus', targets: [{ url: 'http://127.0.0.1:9100/metrics', account: 'acme' }] },
-        { name: 'api', kind: 'http_json', url: 'https://x.example/u', interval: '5m', map: { fixed_account: 'acme', metric: 'm', value: 'v' } },
+        {
+          name: 'api',
+          kind: 'http_json',
+          url: 'https://x.example/u',
+          interval: '5m',
+          map: { fixed_account: 'acme', metric: 'm', value: 'v' },
+        },
       ],
     });
     expect(sources[0]).toEqual({
@@ -53,15 +59,31 @@ describe('sources.yaml: defaults', () => {
       settleMs: 0,
       map: { account: { from: 'a' }, time: 'updated_at', timeUnit: 'ms', values: [{ metric: { fixed: 'calls' }, value: 'n' }] },
     });
-    expect(sources[1]).toMatchObject({ kind: 'prometheus', intervalMs: 60_000, counters: 'delta', honorTimestamps: true, include: [], suffixLabels: [], headersEnv: {} });
-    expect(sources[2]).toMatchObject({ kind: 'http_json', intervalMs: 300_000, cursorFormat: 'iso', headers: {}, map: { account: { fixed: 'acme' }, values: [{ metric: { from: 'm' }, value: 'v' }] } });
+    expect(sources[1]).toMatchObject({
+      kind: 'prometheus',
+      intervalMs: 60_000,
+      counters: 'delta',
+      honorTimestamps: true,
+      include: [],
+      suffixLabels: [],
+      headersEnv: {},
+    });
+    expect(sources[2]).toMatchObject({
+      kind: 'http_json',
+      intervalMs: 300_000,
+      cursorFormat: 'iso',
+      headers: {},
+      map: { account: { fixed: 'acme' }, values: [{ metric: { from: 'm' }, value: 'v' }] },
+    });
     expect(sources[2]).not.toHaveProperty('map.time');
   });
 
   it('a query source starts from -infinity unless told otherwise', () => {
     const q = 'SELECT * FROM u WHERE updated_at >= $1 ORDER BY updated_at';
     const parse = (extra: object) =>
-      sourcesFileSchema.parse({ sources: [{ name: 'q', kind: 'sql', url_env: 'DB', query: q, map: { account: 'a', metric: 'm', value: 'v' }, ...extra }] }).sources[0];
+      sourcesFileSchema.parse({
+        sources: [{ name: 'q', kind: 'sql', url_env: 'DB', query: q, map: { account: 'a', metric: 'm', value: 'v' }, ...extra }],
+      }).sources[0];
     expect(parse({})).toMatchObject({ start: '-infinity', urlEnv: 'DB' });
     expect(parse({ start: 0 })).toMatchObject({ start: '0' });
   });
@@ -91,9 +113,21 @@ describe('sources.yaml: the rules loader and forewarn check', () => {
     map: { account: a, metric: m, value: v }`;
 
   it.each<[string, string, Array<[line: number, path: string, message: string | RegExp]>]>([
-    ['unknown kind', `sources:\n  - name: x\n    kind: kafka\n`, [[3, 'sources[0].kind', 'unknown source kind "kafka" (expected sql, prometheus, http_json)']]],
-    ['missing kind', `sources:\n  - name: x\n    url: http://h/\n`, [[2, 'sources[0].kind', 'missing required key "kind" (sql, prometheus, http_json)']]],
-    ['duplicate names', `sources:${SQL_OK}${SQL_OK}\n`, [[7, 'sources[1].name', 'duplicate source name "db" (first defined at sources[0])']]],
+    [
+      'unknown kind',
+      `sources:\n  - name: x\n    kind: kafka\n`,
+      [[3, 'sources[0].kind', 'unknown source kind "kafka" (expected sql, prometheus, http_json)']],
+    ],
+    [
+      'missing kind',
+      `sources:\n  - name: x\n    url: http://h/\n`,
+      [[2, 'sources[0].kind', 'missing required key "kind" (sql, prometheus, http_json)']],
+    ],
+    [
+      'duplicate names',
+      `sources:${SQL_OK}${SQL_OK}\n`,
+      [[7, 'sources[1].name', 'duplicate source name "db" (first defined at sources[0])']],
+    ],
     [
       'unknown key of its kind',
       `sources:\n  - name: p\n    kind: prometheus\n    targets: [{ url: "http://h:1/metrics", account: a }]\n    table: t\n`,
@@ -152,7 +186,7 @@ describe('sources.yaml: the rules loader and forewarn check', () => {
 describe('sql query parameters and lint', () => {
   it.each<[string, number[]]>([
     ['SELECT * FROM t WHERE (u, id) > ($1, $2) LIMIT $3', [1, 2, 3]],
-    ["SELECT '$2' AS x, \"$3\" FROM t WHERE u >= $1 -- $4", [1]],
+    ['SELECT \'$2\' AS x, "$3" FROM t WHERE u >= $1 -- $4', [1]],
     ['SELECT * FROM t /* $2 */ WHERE u >= $1', [1]],
   ])('%s uses %j', (sql, want) => {
     expect([...sqlParameters(sql)].sort()).toEqual(want);
@@ -170,6 +204,10 @@ describe('sql query parameters and lint', () => {
   ])('%s', (sql, problem) => {
     const problems = lintSqlQuery(sql);
     if (problem === undefined) expect(problems).toEqual([]);
-    else expect(problems.some((p) => problem.test(p)), problems.join('\n')).toBe(true);
+    else
+      expect(
+        problems.some((p) => problem.test(p)),
+        problems.join('\n'),
+      ).toBe(true);
   });
 });

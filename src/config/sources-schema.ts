@@ -64,47 +64,35 @@ const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const nameSchema = z
   .string()
   .regex(NAME_RE, { error: (i) => `invalid name ${showValue(i.input)} (use lower-case letters, digits, - and _)` });
-const metricName = z
-  .string()
-  .regex(METRIC_RE, { error: (i) => `invalid metric name ${showValue(i.input)} (letters, digits, _, : and .)` });
+const metricName = z.string().regex(METRIC_RE, { error: (i) => `invalid metric name ${showValue(i.input)} (letters, digits, _, : and .)` });
 const accountId = z
   .string()
   .regex(ACCOUNT_RE, { error: (i) => `invalid account id ${showValue(i.input)} (letters, digits, ., _, :, @ and -)` });
 const identifier = z
   .string()
   .regex(IDENT_RE, { error: (i) => `invalid sql identifier ${showValue(i.input)} (letters, digits, _ and $, optionally schema.name)` });
-const envName = z
-  .string()
-  .regex(ENV_RE, { error: (i) => `invalid environment variable name ${showValue(i.input)}` });
+const envName = z.string().regex(ENV_RE, { error: (i) => `invalid environment variable name ${showValue(i.input)}` });
 const labelName = z.string().regex(LABEL_RE, { error: (i) => `invalid label name ${showValue(i.input)}` });
 const fieldPath = z.string().trim().min(1);
-const httpUrl = z.string().refine(
-  (s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol),
-  { error: (i) => `invalid url ${showValue(i.input)} (expected http:// or https://)` },
-);
-const headerMap = z.record(
-  z.string().regex(HEADER_RE, { error: (i) => `invalid header name ${showValue(i.input)}` }),
-  z.string(),
-);
-const headerEnvMap = z.record(
-  z.string().regex(HEADER_RE, { error: (i) => `invalid header name ${showValue(i.input)}` }),
-  envName,
-);
+const httpUrl = z.string().refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol), {
+  error: (i) => `invalid url ${showValue(i.input)} (expected http:// or https://)`,
+});
+const headerMap = z.record(z.string().regex(HEADER_RE, { error: (i) => `invalid header name ${showValue(i.input)}` }), z.string());
+const headerEnvMap = z.record(z.string().regex(HEADER_RE, { error: (i) => `invalid header name ${showValue(i.input)}` }), envName);
 
 const backoffSchema = z
   .strictObject({ initial: durationSchema.optional(), max: durationSchema.optional() })
   .superRefine((b, ctx) => {
-    if (b.initial !== undefined && b.initial <= 0) ctx.addIssue({ code: 'custom', path: ['initial'], message: 'initial must be longer than 0s' });
+    if (b.initial !== undefined && b.initial <= 0)
+      ctx.addIssue({ code: 'custom', path: ['initial'], message: 'initial must be longer than 0s' });
     const initial = b.initial ?? SOURCE_DEFAULTS.backoff.initialMs;
     const max = b.max ?? SOURCE_DEFAULTS.backoff.maxMs;
     if (max < initial) ctx.addIssue({ code: 'custom', path: ['max'], message: 'max must not be shorter than initial' });
   })
-  .transform(
-    (b): SourceBackoff => ({
-      initialMs: b.initial ?? SOURCE_DEFAULTS.backoff.initialMs,
-      maxMs: b.max ?? SOURCE_DEFAULTS.backoff.maxMs,
-    }),
-  );
+  .transform((b): SourceBackoff => ({
+    initialMs: b.initial ?? SOURCE_DEFAULTS.backoff.initialMs,
+    maxMs: b.max ?? SOURCE_DEFAULTS.backoff.maxMs,
+  }));
 
 /** The keys every source has. */
 const common = {
@@ -115,7 +103,13 @@ const common = {
   backoff: backoffSchema.optional(),
 };
 
-type CommonIn = { name: string; enabled?: boolean | undefined; interval?: number | undefined; timeout?: number | undefined; backoff?: SourceBackoff | undefined };
+type CommonIn = {
+  name: string;
+  enabled?: boolean | undefined;
+  interval?: number | undefined;
+  timeout?: number | undefined;
+  backoff?: SourceBackoff | undefined;
+};
 
 function checkCommon(s: CommonIn, ctx: z.core.$RefinementCtx): void {
   if (s.interval !== undefined && s.interval < 1000)
@@ -160,12 +154,15 @@ const mapSchema = z
     }
     if (m.value === undefined) add([], 'the mapping needs value (with metric or fixed_metric) or values');
     if ((m.metric === undefined) === (m.fixed_metric === undefined))
-      add(m.metric === undefined ? [] : ['fixed_metric'], 'the mapping needs exactly one of metric (a field holding the name) or fixed_metric');
+      add(
+        m.metric === undefined ? [] : ['fixed_metric'],
+        'the mapping needs exactly one of metric (a field holding the name) or fixed_metric',
+      );
   })
   .transform((m): FieldMapping => {
     const account: FieldSource = m.account !== undefined ? { from: m.account } : { fixed: m.fixed_account ?? '' };
     const values = m.values
-      ? Object.entries(m.values).map(([metric, value]) => ({ metric: { fixed: metric } as FieldSource, value }))
+      ? Object.entries(m.values).map(([metric, value]) => ({ metric: { fixed: metric }, value }))
       : [{ metric: (m.metric !== undefined ? { from: m.metric } : { fixed: m.fixed_metric ?? '' }) as FieldSource, value: m.value ?? '' }];
     return { account, ...(m.time !== undefined ? { time: m.time } : {}), timeUnit: m.time_unit ?? SOURCE_DEFAULTS.timeUnit, values };
   });
@@ -194,10 +191,12 @@ export function lintSqlQuery(sql: string): string[] {
   const params = sqlParameters(sql);
   const stripped = sql.replace(/--[^\n]*/g, ' ').replace(/'(?:[^']|'')*'/g, "''");
   if (!params.has(1)) problems.push('the query must use $1 (the cursor), e.g. WHERE updated_at >= $1');
-  for (const n of params) if (n < 1 || n > 3) problems.push(`unknown parameter $${n} (the puller passes $1 = cursor, $2 = key of the last row, $3 = batch size)`);
+  for (const n of params)
+    if (n < 1 || n > 3) problems.push(`unknown parameter $${n} (the puller passes $1 = cursor, $2 = key of the last row, $3 = batch size)`);
   if (params.has(3) && !params.has(2))
     problems.push('$3 needs $2 as well (postgresql must see every parameter); without a key parameter write the LIMIT as a number');
-  if (!/\border\s+by\b/i.test(stripped)) problems.push('the query must ORDER BY the cursor column (and the key), or pages would come in any order');
+  if (!/\border\s+by\b/i.test(stripped))
+    problems.push('the query must ORDER BY the cursor column (and the key), or pages would come in any order');
   // a strict `> $1` with a LIMIT loses the rows that share the boundary value with the last row of a full page
   if (!params.has(2) && /\blimit\b/i.test(stripped) && /(^|[^<>=!])>\s*\$1\b/.test(stripped))
     problems.push(
@@ -234,7 +233,7 @@ const sqlSchema = z
       add(s.table === undefined ? [] : ['query'], 'a sql source needs exactly one of table or query');
     if (s.query !== undefined) for (const p of lintSqlQuery(s.query)) add(['query'], p);
     if (s.settle !== undefined && s.query !== undefined)
-      add(['settle'], 'settle applies to table mode only (in a query, add e.g. AND updated_at < now() - interval \'30 seconds\')');
+      add(['settle'], "settle applies to table mode only (in a query, add e.g. AND updated_at < now() - interval '30 seconds')");
   })
   .transform((s): SqlSourceSpec => {
     const spec: SqlSourceSpec = {
@@ -271,7 +270,11 @@ const prometheusSchema = z
     kind: z.literal('prometheus'),
     targets: z.array(targetSchema).min(1),
     account_label: labelName.optional(),
-    include: z.array(z.string().regex(/^[A-Za-z0-9_:.*]+$/, { error: (i) => `invalid metric pattern ${showValue(i.input)} (names with * wildcards)` })).optional(),
+    include: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9_:.*]+$/, { error: (i) => `invalid metric pattern ${showValue(i.input)} (names with * wildcards)` }),
+      )
+      .optional(),
     suffix_labels: z.array(labelName).optional(),
     counters: z.enum(['delta', 'raw']).optional(),
     honor_timestamps: z.boolean().optional(),
@@ -286,21 +289,23 @@ const prometheusSchema = z
       });
     }
     if (s.account_label !== undefined && s.suffix_labels?.includes(s.account_label))
-      ctx.addIssue({ code: 'custom', path: ['suffix_labels'], message: `the account label "${s.account_label}" cannot also be a suffix label` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['suffix_labels'],
+        message: `the account label "${s.account_label}" cannot also be a suffix label`,
+      });
   })
-  .transform(
-    (s): PrometheusSourceSpec => ({
-      ...commonOut(s),
-      kind: 'prometheus',
-      targets: s.targets,
-      ...(s.account_label !== undefined ? { accountLabel: s.account_label } : {}),
-      include: s.include ?? [],
-      suffixLabels: s.suffix_labels ?? [],
-      counters: s.counters ?? SOURCE_DEFAULTS.counters,
-      honorTimestamps: s.honor_timestamps ?? SOURCE_DEFAULTS.honorTimestamps,
-      headersEnv: s.headers_env ?? {},
-    }),
-  );
+  .transform((s): PrometheusSourceSpec => ({
+    ...commonOut(s),
+    kind: 'prometheus',
+    targets: s.targets,
+    ...(s.account_label !== undefined ? { accountLabel: s.account_label } : {}),
+    include: s.include ?? [],
+    suffixLabels: s.suffix_labels ?? [],
+    counters: s.counters ?? SOURCE_DEFAULTS.counters,
+    honorTimestamps: s.honor_timestamps ?? SOURCE_DEFAULTS.honorTimestamps,
+    headersEnv: s.headers_env ?? {},
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // http_json
@@ -312,7 +317,10 @@ const httpJsonSchema = z
     url: httpUrl,
     items: fieldPath.optional(),
     map: mapSchema,
-    cursor_param: z.string().regex(/^[A-Za-z0-9_.~-]+$/, { error: (i) => `invalid query parameter name ${showValue(i.input)}` }).optional(),
+    cursor_param: z
+      .string()
+      .regex(/^[A-Za-z0-9_.~-]+$/, { error: (i) => `invalid query parameter name ${showValue(i.input)}` })
+      .optional(),
     cursor_format: z.enum(['iso', 'ms', 's']).optional(),
     headers: headerMap.optional(),
     headers_env: headerEnvMap.optional(),
@@ -320,21 +328,23 @@ const httpJsonSchema = z
   .superRefine((s, ctx) => {
     checkCommon(s, ctx);
     if (s.cursor_param !== undefined && s.map.time === undefined)
-      ctx.addIssue({ code: 'custom', path: ['cursor_param'], message: 'cursor_param needs map.time (the cursor is the newest event time pulled)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cursor_param'],
+        message: 'cursor_param needs map.time (the cursor is the newest event time pulled)',
+      });
   })
-  .transform(
-    (s): HttpJsonSourceSpec => ({
-      ...commonOut(s),
-      kind: 'http_json',
-      url: s.url,
-      ...(s.items !== undefined ? { items: s.items } : {}),
-      map: s.map,
-      ...(s.cursor_param !== undefined ? { cursorParam: s.cursor_param } : {}),
-      cursorFormat: s.cursor_format ?? SOURCE_DEFAULTS.cursorFormat,
-      headers: s.headers ?? {},
-      headersEnv: s.headers_env ?? {},
-    }),
-  );
+  .transform((s): HttpJsonSourceSpec => ({
+    ...commonOut(s),
+    kind: 'http_json',
+    url: s.url,
+    ...(s.items !== undefined ? { items: s.items } : {}),
+    map: s.map,
+    ...(s.cursor_param !== undefined ? { cursorParam: s.cursor_param } : {}),
+    cursorFormat: s.cursor_format ?? SOURCE_DEFAULTS.cursorFormat,
+    headers: s.headers ?? {},
+    headersEnv: s.headers_env ?? {},
+  }));
 
 // ---------------------------------------------------------------------------------------------
 

@@ -8,12 +8,7 @@ import { utcOffsetMinutes } from '../domain/timezone.ts';
 import type { Contact, Criticality } from '../domain/types.ts';
 
 export type IncidentType =
-  | 'latency_creep'
-  | 'error_rate_rise'
-  | 'usage_collapse'
-  | 'integration_failures'
-  | 'quota_exhaustion'
-  | 'auth_attack';
+  'latency_creep' | 'error_rate_rise' | 'usage_collapse' | 'integration_failures' | 'quota_exhaustion' | 'auth_attack';
 
 export const INCIDENT_TYPES: readonly IncidentType[] = [
   'latency_creep',
@@ -110,7 +105,28 @@ const REGIONS: Array<[string, number, string]> = [
   ['eu-central', 1, 'Europe/Berlin'],
   ['ap-southeast', 8, 'Asia/Singapore'],
 ];
-const NAMES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka', 'Vandelay', 'Pied Piper', 'Aperture', 'Massive Dynamic', 'Gringotts', 'Oscorp', 'Nakatomi', 'Dunder Mifflin', 'Prestige'];
+const NAMES = [
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Hooli',
+  'Stark',
+  'Wayne',
+  'Tyrell',
+  'Cyberdyne',
+  'Soylent',
+  'Wonka',
+  'Vandelay',
+  'Pied Piper',
+  'Aperture',
+  'Massive Dynamic',
+  'Gringotts',
+  'Oscorp',
+  'Nakatomi',
+  'Dunder Mifflin',
+  'Prestige',
+];
 const SUFFIX = ['Corp', 'Labs', 'Systems', 'Retail', 'Health', 'Logistics', 'Media', 'Bank', 'Travel', 'Energy', 'Foods'];
 const CSMS: Contact[] = [
   { name: 'Dana Whitfield', email: 'dana.whitfield@forewarn-demo.example' },
@@ -153,7 +169,12 @@ function makeAccount(i: number, n: number, r: () => number): DemoAccount {
   const domain = `${id}.example`;
   const between = (lo: number, hi: number) => lo + (hi - lo) * r();
   const spec = {
-    strategic: { cv: between(500_000, 2_000_000), usage: between(50e6, 200e6), crit: 'mission_critical' as Criticality, rps: between(20_000, 60_000) },
+    strategic: {
+      cv: between(500_000, 2_000_000),
+      usage: between(50e6, 200e6),
+      crit: 'mission_critical' as Criticality,
+      rps: between(20_000, 60_000),
+    },
     enterprise: { cv: between(100_000, 450_000), usage: between(5e6, 40e6), crit: 'high' as Criticality, rps: between(5_000, 20_000) },
     growth: { cv: between(10_000, 90_000), usage: between(2e5, 9e5), crit: 'medium' as Criticality, rps: between(600, 5_000) },
     'self-serve': { cv: between(0, 9_000), usage: between(1e4, 9e5), crit: 'low' as Criticality, rps: between(80, 600) },
@@ -249,19 +270,44 @@ function incident(type: IncidentType, a: DemoAccount, onset: number): Incident {
       return { ...base, visibleMs: onset + 8 * HOUR, endMs: onset + 22 * HOUR, description: 'p95 latency creeping up to 3x over 16 h' };
     case 'error_rate_rise':
       // error rate climbs to 12% over 4 h; customers notice at 5%
-      return { ...base, visibleMs: onset + Math.round(((0.05 - a.errorRate) / (0.12 - a.errorRate)) * 4 * HOUR), endMs: onset + 8 * HOUR, description: 'error rate rising to 12% over 4 h' };
+      return {
+        ...base,
+        visibleMs: onset + Math.round(((0.05 - a.errorRate) / (0.12 - a.errorRate)) * 4 * HOUR),
+        endMs: onset + 8 * HOUR,
+        description: 'error rate rising to 12% over 4 h',
+      };
     case 'usage_collapse':
       // a faulty client rollout: traffic falls to 15% over 3 h; the customer notices at -50%
-      return { ...base, visibleMs: onset + Math.round((0.5 / 0.85) * 3 * HOUR), endMs: onset + 10 * HOUR, description: 'API traffic collapsing to 15% over 3 h' };
+      return {
+        ...base,
+        visibleMs: onset + Math.round((0.5 / 0.85) * 3 * HOUR),
+        endMs: onset + 10 * HOUR,
+        description: 'API traffic collapsing to 15% over 3 h',
+      };
     case 'integration_failures':
       // webhook deliveries failing more and more over 3 h; customers notice at 12 per 5 min
-      return { ...base, visibleMs: onset + Math.round((12 / 40) * 3 * HOUR), endMs: onset + 8 * HOUR, description: 'integration (webhook) failures rising to 40 per 5 min' };
+      return {
+        ...base,
+        visibleMs: onset + Math.round((12 / 40) * 3 * HOUR),
+        endMs: onset + 8 * HOUR,
+        description: 'integration (webhook) failures rising to 40 per 5 min',
+      };
     case 'quota_exhaustion':
       // plan quota use climbing towards the limit over 3 days; throttling starts at 100%
-      return { ...base, visibleMs: onset + 3 * 24 * HOUR, endMs: onset + 3 * 24 * HOUR + 6 * HOUR, description: 'quota use climbing to 100% of the plan over 3 days' };
+      return {
+        ...base,
+        visibleMs: onset + 3 * 24 * HOUR,
+        endMs: onset + 3 * 24 * HOUR + 6 * HOUR,
+        description: 'quota use climbing to 100% of the plan over 3 days',
+      };
     case 'auth_attack':
       // credential stuffing ramping up over 2 h; lockouts hit real users at ~60 failures per 5 min
-      return { ...base, visibleMs: onset + Math.round((60 / 300) * 2 * HOUR), endMs: onset + 5 * HOUR, description: 'failed logins ramping to 300 per 5 min (credential stuffing)' };
+      return {
+        ...base,
+        visibleMs: onset + Math.round((60 / 300) * 2 * HOUR),
+        endMs: onset + 5 * HOUR,
+        description: 'failed logins ramping to 300 per 5 min (credential stuffing)',
+      };
   }
 }
 

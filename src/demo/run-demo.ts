@@ -60,7 +60,9 @@ function progress(done: number, total: number, started: number, points: number):
   const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.');
   const secs = (performance.now() - started) / 1000;
   const rate = secs > 0 ? Math.round(points / secs) : 0;
-  process.stderr.write(`${process.stderr.isTTY ? '\r' : '\n'}  replaying [${bar}] ${(f * 100).toFixed(0).padStart(3)}%  ${points.toLocaleString('en-US')} points  ${rate.toLocaleString('en-US')} points/s `);
+  process.stderr.write(
+    `${process.stderr.isTTY ? '\r' : '\n'}  replaying [${bar}] ${(f * 100).toFixed(0).padStart(3)}%  ${points.toLocaleString('en-US')} points  ${rate.toLocaleString('en-US')} points/s `,
+  );
 }
 
 /** Runs the demo and returns the report (also printed unless `print` is false). */
@@ -72,7 +74,12 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
   const rules = loadRules(options.rulesDir);
   // the demo is a self-contained run on embedded defaults: only its own folders, no auth, loopback
   const config = {
-    ...loadServerConfig({ FOREWARN_DATA_DIR: options.dataDir, FOREWARN_RULES_DIR: options.rulesDir, PORT: '0', FOREWARN_SQLITE_SYNC: 'normal' }),
+    ...loadServerConfig({
+      FOREWARN_DATA_DIR: options.dataDir,
+      FOREWARN_RULES_DIR: options.rulesDir,
+      PORT: '0',
+      FOREWARN_SQLITE_SYNC: 'normal',
+    }),
     // history is replayed as fast as it can go: retention is measured against the data, not today
     retentionMs: 3650 * 24 * HOUR,
   };
@@ -85,7 +92,9 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
   try {
     const endMs = options.endMs ?? Date.now() - 5 * 60_000;
     const fleet = generateFleet({ accounts: options.accounts, days: options.days, seed: options.seed, endMs });
-    log(`Forewarn demo: ${fleet.accounts.length} accounts, ${options.days} days at 5-minute resolution, ${fleet.incidents.length} incidents injected`);
+    log(
+      `Forewarn demo: ${fleet.accounts.length} accounts, ${options.days} days at 5-minute resolution, ${fleet.incidents.length} incidents injected`,
+    );
     log(`  data folder ${path.resolve(options.dataDir)}; rules ${path.resolve(options.rulesDir)}; API at ${base}`);
 
     for (const a of fleet.accounts) {
@@ -169,7 +178,10 @@ export function buildReport(
   const outcomes: IncidentOutcome[] = fleet.incidents.map((inc) => {
     const series = INCIDENT_SERIES[inc.type];
     const candidates = signals
-      .filter((s) => s.account === inc.account && s.metric === series && s.openedAtMs >= inc.onsetMs - HOUR && s.openedAtMs <= inc.endMs + 6 * HOUR)
+      .filter(
+        (s) =>
+          s.account === inc.account && s.metric === series && s.openedAtMs >= inc.onsetMs - HOUR && s.openedAtMs <= inc.endMs + 6 * HOUR,
+      )
       .sort((a, b) => a.openedAtMs - b.openedAtMs);
     const signal = candidates[0];
     const outcome: IncidentOutcome = { incident: inc, advisories: [] };
@@ -180,7 +192,10 @@ export function buildReport(
       if (t) outcome.ticket = t;
       // lead time counts from the first action someone could act on (an email or a ticket), in
       // event time; a signal that only opened at a severity with no action warned nobody
-      const actions = [...outcome.advisories.filter((a) => a.kind !== 'resolution_note').map((a) => a.decidedAtMs), ...(t ? [t.createdAtMs] : [])];
+      const actions = [
+        ...outcome.advisories.filter((a) => a.kind !== 'resolution_note').map((a) => a.decidedAtMs),
+        ...(t ? [t.createdAtMs] : []),
+      ];
       if (actions.length > 0) {
         outcome.actedAtMs = Math.min(...actions);
         outcome.leadMs = inc.visibleMs - outcome.actedAtMs;
@@ -219,7 +234,9 @@ function printReport(r: DemoReport): void {
   const out = (s = '') => process.stdout.write(`${s}\n`);
   const iso = (ms: number) => new Date(ms).toISOString().slice(5, 16).replace('T', ' ');
   out();
-  out(`Played ${r.points.toLocaleString('en-US')} points in ${r.seconds.toFixed(1)} s (${Math.round(r.points / r.seconds).toLocaleString('en-US')} points/s through POST /api/v2/write, stored, scored and advised).`);
+  out(
+    `Played ${r.points.toLocaleString('en-US')} points in ${r.seconds.toFixed(1)} s (${Math.round(r.points / r.seconds).toLocaleString('en-US')} points/s through POST /api/v2/write, stored, scored and advised).`,
+  );
   out();
   out('Incidents injected vs signals raised (event times UTC; acted = first email or ticket; lead = customer-visible time minus acted):');
   out(
@@ -245,9 +262,13 @@ function printReport(r: DemoReport): void {
   const leads = r.outcomes.flatMap((o) => (o.leadMs !== undefined ? [o.leadMs] : [])).sort((a, b) => a - b);
   const median = leads.length > 0 ? leads[Math.floor(leads.length / 2)] : undefined;
   out();
-  out(`Acted on ${caught}/${r.outcomes.length} incidents (${r.outcomes.filter((o) => o.signal).length} raised a signal), ${early} before the customer could notice; median lead time ${fmtLead(median)}.`);
+  out(
+    `Acted on ${caught}/${r.outcomes.length} incidents (${r.outcomes.filter((o) => o.signal).length} raised a signal), ${early} before the customer could notice; median lead time ${fmtLead(median)}.`,
+  );
   const accountsWithoutIncident = r.fleet.accounts.length - new Set(r.fleet.incidents.map((i) => i.account)).size;
-  out(`False alarms: ${r.falseAlarms.length} signal(s) outside every incident window (${accountsWithoutIncident} accounts had no incident; ${r.signals.length} signals in all).`);
+  out(
+    `False alarms: ${r.falseAlarms.length} signal(s) outside every incident window (${accountsWithoutIncident} accounts had no incident; ${r.signals.length} signals in all).`,
+  );
   if (r.falseAlarms.length > 0) {
     const byRule = new Map<string, number>();
     for (const s of r.falseAlarms) byRule.set(`${s.rule}/${s.severity}`, (byRule.get(`${s.rule}/${s.severity}`) ?? 0) + 1);
@@ -257,7 +278,7 @@ function printReport(r: DemoReport): void {
   out('Per tier: accounts, signals and emails that went out:');
   const tiers = [...new Set([...r.tierOf.values()])];
   const order = ['strategic', 'enterprise', 'growth', 'self-serve'];
-  tiers.sort((a, b) => (order.indexOf(a) + 99) % 99 - ((order.indexOf(b) + 99) % 99));
+  tiers.sort((a, b) => ((order.indexOf(a) + 99) % 99) - ((order.indexOf(b) + 99) % 99));
   const kinds = ['csm_alert', 'preventive_advisory', 'technical_advisory', 'resolution_note', 'ticket_escalation'];
   out(
     table(
@@ -280,7 +301,9 @@ function printReport(r: DemoReport): void {
   out();
   out(`Emails (.eml files, open with any mail client): ${r.emlDir}`);
   out(`Database (SQLite: state.db for accounts/signals/outbox/tickets, timeseries.db for telemetry): ${r.dataDir}`);
-  out(`Browse the same data through the API: FOREWARN_DATA_DIR=${r.dataDir} npm start, then GET /api/signals, /api/advisories, /api/tickets.`);
+  out(
+    `Browse the same data through the API: FOREWARN_DATA_DIR=${r.dataDir} npm start, then GET /api/signals, /api/advisories, /api/tickets.`,
+  );
 }
 
 /** CLI entry: runs the demo and returns the exit code. */

@@ -54,7 +54,9 @@ describe('accountHealth', () => {
       'api_errors/api_requests 4.1x baseline since 09:20 UTC',
       'quota_used_ratio reaches 1 in ~2 days (2024-05-08 15:00 UTC)',
     ]);
-    expect(healthTopLine(h)).toBe('api_errors/api_requests 4.1x baseline since 09:20 UTC; quota_used_ratio reaches 1 in ~2 days (2024-05-08 15:00 UTC)');
+    expect(healthTopLine(h)).toBe(
+      'api_errors/api_requests 4.1x baseline since 09:20 UTC; quota_used_ratio reaches 1 in ~2 days (2024-05-08 15:00 UTC)',
+    );
     // (1 - 0.9) x (1 - 0.8 x 0.8 / 2)
     expect(h.score).toBeCloseTo(100 * 0.1 * (1 - 0.32), 6);
   });

@@ -59,7 +59,10 @@ function inWords(ms: number): string {
 function sentence(s: SeriesHealth, nowMs: number): string {
   const f = s.forecast;
   if (f && Number.isFinite(f.crossingMs)) {
-    const when = f.crossingMs <= nowMs ? 'has reached' : `reaches ${String(f.limit)} ${inWords(f.crossingMs - nowMs)} (${new Date(f.crossingMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+    const when =
+      f.crossingMs <= nowMs
+        ? 'has reached'
+        : `reaches ${String(f.limit)} ${inWords(f.crossingMs - nowMs)} (${new Date(f.crossingMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
     return f.crossingMs <= nowMs ? `${s.series} ${when} its limit ${String(f.limit)}` : `${s.series} ${when}`;
   }
   const input: HealthInput = { series: s.series, score: s.score, direction: s.direction, expected: s.expected, observed: s.observed };

@@ -2,10 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DetectorChoice, DirectionChoice } from '../config/types.ts';
+import type { DetectorChoice } from '../config/types.ts';
 import type { AnomalyScore } from '../domain/types.ts';
 import { combinedFactory, createCombinedDetector, detectorFactoryFor } from './combined.ts';
-import type { CombinedOptions } from './combined.ts';
 import type { SeriesDetector } from './detector.ts';
 import { HOUR_MS } from './seasonal-baseline.ts';
 import { SnapshotError } from './snapshot.ts';
@@ -76,7 +75,9 @@ describe('combined: the larger score wins and names its detector', () => {
   ])('$incident: scores > 0.8, reported by $detector, direction $direction', ({ incident, detector, direction }) => {
     const points = stream(incident);
     const results = run(createCombinedDetector(), points);
-    const before = results.filter((_, i) => (points[i] as [number, number])[0] >= MONDAY + 7 * DAY_MS && (points[i] as [number, number])[0] < INCIDENT_AT);
+    const before = results.filter(
+      (_, i) => (points[i] as [number, number])[0] >= MONDAY + 7 * DAY_MS && (points[i] as [number, number])[0] < INCIDENT_AT,
+    );
     expect(Math.max(...before.map((r) => r.score))).toBeLessThan(0.8);
     const worst = afterIncident(points, results).reduce((a, b) => (b.score > a.score ? b : a));
     expect(worst.score).toBeGreaterThan(0.8);
@@ -90,7 +91,7 @@ describe('combined: the larger score wins and names its detector', () => {
     const results = run(createCombinedDetector(), points).filter((_, i) => (points[i] as [number, number])[0] >= MONDAY + 7 * DAY_MS);
     const nonZero = results.filter((r) => r.score > 0).length;
     expect(nonZero / results.length).toBeLessThan(0.01);
-    expect(results.every((r) => r.score === 0 ? r.direction === 'none' : r.direction !== 'none')).toBe(true);
+    expect(results.every((r) => (r.score === 0 ? r.direction === 'none' : r.direction !== 'none'))).toBe(true);
   });
 
   it.each([
@@ -133,18 +134,21 @@ describe('combined: edge input', () => {
     42,
   ];
 
-  it.each(weird.map((value) => ({ value })))('after a normal history, a $value point scores within [0, 1] with finite numbers', ({ value }) => {
-    const d = createCombinedDetector();
-    run(d, stream('none', 5, 30, 0));
-    const r = d.update(INCIDENT_AT, value);
-    expect(r.score).toBeGreaterThanOrEqual(0);
-    expect(r.score).toBeLessThanOrEqual(1);
-    expect(Number.isFinite(r.deviation)).toBe(true);
-    expect(Number.isFinite(r.expected)).toBe(true);
-    // the next normal point is judged as before
-    const next = d.update(INCIDENT_AT + 30 * 60_000, requests(INCIDENT_AT + 30 * 60_000));
-    expect(next.score).toBeLessThan(0.3);
-  });
+  it.each(weird.map((value) => ({ value })))(
+    'after a normal history, a $value point scores within [0, 1] with finite numbers',
+    ({ value }) => {
+      const d = createCombinedDetector();
+      run(d, stream('none', 5, 30, 0));
+      const r = d.update(INCIDENT_AT, value);
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(r.deviation)).toBe(true);
+      expect(Number.isFinite(r.expected)).toBe(true);
+      // the next normal point is judged as before
+      const next = d.update(INCIDENT_AT + 30 * 60_000, requests(INCIDENT_AT + 30 * 60_000));
+      expect(next.score).toBeLessThan(0.3);
+    },
+  );
 
   it('a random mix of garbage, constants and jumps never yields a score outside [0, 1] or a non-finite deviation', () => {
     const rand = mulberry32(77);
@@ -154,7 +158,13 @@ describe('combined: edge input', () => {
       t += Math.floor(rand() * 10 * 60_000);
       const pick = rand();
       const value =
-        pick < 0.05 ? (weird[Math.floor(rand() * weird.length)] as number) : pick < 0.5 ? 100 : pick < 0.9 ? 100 + gaussian(rand) : -1e6 * rand();
+        pick < 0.05
+          ? (weird[Math.floor(rand() * weird.length)] as number)
+          : pick < 0.5
+            ? 100
+            : pick < 0.9
+              ? 100 + gaussian(rand)
+              : -1e6 * rand();
       const ts = rand() < 0.01 ? Number.NaN : rand() < 0.01 ? t - DAY_MS : t;
       const r = d.update(ts, value);
       expect(r.score >= 0 && r.score <= 1).toBe(true);
@@ -181,7 +191,11 @@ describe('combined: state', () => {
   });
 
   it.each([
-    { name: 'a seasonal snapshot', bytes: () => detectorFactoryFor('seasonal').create().snapshot(), message: /detector kind 1, expected 3/ },
+    {
+      name: 'a seasonal snapshot',
+      bytes: () => detectorFactoryFor('seasonal').create().snapshot(),
+      message: /detector kind 1, expected 3/,
+    },
     { name: 'a truncated snapshot', bytes: () => createCombinedDetector().snapshot().subarray(0, 300), message: /truncated/ },
     {
       name: 'trailing bytes',
@@ -213,7 +227,7 @@ describe('combined: state', () => {
   });
 
   it('rejects invalid options when the factory is built, not on the hot path', () => {
-    expect(() => combinedFactory({ drift: { fastTauMs: -1 } } as CombinedOptions)).toThrow(/fastTauMs/);
+    expect(() => combinedFactory({ drift: { fastTauMs: -1 } })).toThrow(/fastTauMs/);
     expect(() => combinedFactory({ seasonal: { zSoftness: 0 } })).toThrow(/zSoftness/);
   });
 });
@@ -238,9 +252,9 @@ describe('detectorFactoryFor', () => {
   });
 
   it.each([
-    { choice: 'seasonal' as DetectorChoice, direction: 'down' as DirectionChoice },
-    { choice: 'drift' as DetectorChoice, direction: 'down' as DirectionChoice },
-    { choice: 'combined' as DetectorChoice, direction: 'down' as DirectionChoice },
+    { choice: 'seasonal' as const, direction: 'down' as const },
+    { choice: 'drift' as const, direction: 'down' as const },
+    { choice: 'combined' as const, direction: 'down' as const },
   ])('$choice with direction $direction ignores an upward creep', ({ choice, direction }) => {
     const results = run(detectorFactoryFor(choice, direction).create(), stream('creep-up', 9, 15));
     expect(results.every((r) => r.direction !== 'up')).toBe(true);
@@ -286,7 +300,10 @@ describe('event time only', () => {
       const code = readFileSync(join(folder, file), 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '');
-      expect({ file, hits: code.match(/Date\.now|new Date\(\)|performance\.now|process\.hrtime|Math\.random|process\.env/g) }).toEqual({ file, hits: null });
+      expect({ file, hits: code.match(/Date\.now|new Date\(\)|performance\.now|process\.hrtime|Math\.random|process\.env/g) }).toEqual({
+        file,
+        hits: null,
+      });
     }
   });
 });

@@ -332,7 +332,11 @@ export interface DetectorTuning {
  * against the time-of-day/week baseline), 'drift' (slow sustained change, deseasonalised) or
  * 'combined' (both; the larger score wins).
  */
-export function detectorFactoryFor(choice: DetectorChoice, direction: DirectionChoice = 'both', tuning: DetectorTuning = {}): DetectorFactory {
+export function detectorFactoryFor(
+  choice: DetectorChoice,
+  direction: DirectionChoice = 'both',
+  tuning: DetectorTuning = {},
+): DetectorFactory {
   const reuse = tuning.reuseResult === undefined ? {} : { reuseResult: tuning.reuseResult };
   switch (choice) {
     case 'seasonal':

@@ -42,7 +42,15 @@ describe('createGapTracker', () => {
 describe('usage_collapse across a gap', () => {
   it('six silent hours of an account (absent points, not zeros) raise no usage score when data returns', () => {
     const scorer = createScorer({
-      watches: [{ id: 'usage_collapse', series: 'api_requests', metric: 'api_requests', factory: detectorFactoryFor('seasonal', 'down', { seasonal: { zFloor: 2 } }), ruled: true }],
+      watches: [
+        {
+          id: 'usage_collapse',
+          series: 'api_requests',
+          metric: 'api_requests',
+          factory: detectorFactoryFor('seasonal', 'down', { seasonal: { zFloor: 2 } }),
+          ruled: true,
+        },
+      ],
       defaultFactory: detectorFactoryFor('combined', 'both'),
     });
     const traffic = (t: number) => 1000 * (0.5 + 0.5 * Math.sin((2 * Math.PI * t) / (24 * 60 * MIN))) + 200 + 20 * Math.sin(t / 7e5);

@@ -79,7 +79,13 @@ export function createGapTracker(options: GapTrackerOptions = {}): GapTracker {
       const dt = tsMs - a.lastMs;
       if (!a.inGap && !Number.isNaN(a.intervalMs) && dt > Math.max(minGapMs, factor * a.intervalMs)) {
         // the silence began and ended between two checks (e.g. one large batch): report both ends
-        pending.push({ account, transition: 'opened', lastSeenMs: a.lastMs, atMs: a.lastMs + Math.max(minGapMs, factor * a.intervalMs), usualIntervalMs: a.intervalMs });
+        pending.push({
+          account,
+          transition: 'opened',
+          lastSeenMs: a.lastMs,
+          atMs: a.lastMs + Math.max(minGapMs, factor * a.intervalMs),
+          usualIntervalMs: a.intervalMs,
+        });
         pending.push({ account, transition: 'resolved', lastSeenMs: a.lastMs, atMs: tsMs, usualIntervalMs: a.intervalMs });
         a.lastMs = tsMs;
         return;
@@ -98,7 +104,13 @@ export function createGapTracker(options: GapTrackerOptions = {}): GapTracker {
       const out: GapTransition[] = pending.splice(0, pending.length);
       for (const [account, a] of accounts) {
         if (a.inGap && a.resumedAtMs !== undefined) {
-          out.push({ account, transition: 'resolved', lastSeenMs: a.gapFromMs ?? a.lastMs, atMs: a.resumedAtMs, usualIntervalMs: a.intervalMs });
+          out.push({
+            account,
+            transition: 'resolved',
+            lastSeenMs: a.gapFromMs ?? a.lastMs,
+            atMs: a.resumedAtMs,
+            usualIntervalMs: a.intervalMs,
+          });
           a.inGap = false;
           delete a.resumedAtMs;
           delete a.gapFromMs;

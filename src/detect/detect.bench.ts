@@ -112,7 +112,9 @@ function main(): void {
   const series = Number(process.argv[2] ?? 1000);
   const points = Number(process.argv[3] ?? 2000);
   const hasGc = typeof (globalThis as { gc?: unknown }).gc === 'function';
-  console.log(`detectors: ${series} series x ${points} points (node ${process.version}${hasGc ? ', gc exposed' : ', run with --expose-gc for steadier memory figures'})`);
+  console.log(
+    `detectors: ${series} series x ${points} points (node ${process.version}${hasGc ? ', gc exposed' : ', run with --expose-gc for steadier memory figures'})`,
+  );
   for (const r of runDetectBench(series, points)) {
     console.log(
       `${r.detector.padEnd(24)} ${r.nsPerPoint.toFixed(0).padStart(5)} ns/point  ${(1e3 / r.nsPerPoint).toFixed(2).padStart(6)} M points/s/core  ` +

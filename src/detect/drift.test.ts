@@ -40,7 +40,13 @@ interface Trace {
 }
 
 /** latency with 4% noise; from CREEP_AT on it changes by `ratePerHour` (for at most a day) */
-function playCreep(update: (t: number, x: number) => AnomalyScore, ratePerHour: number, stepMin: number, seed: number, hoursAfter = 30): Trace[] {
+function playCreep(
+  update: (t: number, x: number) => AnomalyScore,
+  ratePerHour: number,
+  stepMin: number,
+  seed: number,
+  hoursAfter = 30,
+): Trace[] {
   const rand = mulberry32(seed);
   const out: Trace[] = [];
   for (let t = MONDAY; t < CREEP_AT + hoursAfter * HOUR_MS; t += stepMin * 60_000) {
@@ -62,26 +68,37 @@ describe('drift: slow creep is caught', () => {
     { ratePerHour: 0.02, stepMin: 5, seed: 2, direction: 'up' },
     { ratePerHour: 0.02, stepMin: 15, seed: 3, direction: 'up' },
     { ratePerHour: -0.02, stepMin: 5, seed: 4, direction: 'down' },
-  ])('latency creeping $ratePerHour/h (every $stepMin min): normal=>drifting within 12 h, direction $direction', ({ ratePerHour, stepMin, seed, direction }) => {
-    const d = createDriftDetector();
-    const trace = playCreep((t, x) => d.update(t, x), ratePerHour, stepMin, seed);
-    const before = trace.filter((p) => p.t < CREEP_AT).map((p) => p.r.score);
-    expect(Math.max(...before)).toBeLessThan(0.3);
-    const first = hoursToFirst(trace, 0.5);
-    expect(first).toBeDefined();
-    // bounded: within 12 hours, i.e. 12 * 60 / stepMin points, while the creep is 24% at most
-    expect(first).toBeLessThan(12);
-    const hit = trace.find((p) => p.t >= CREEP_AT && p.r.score > 0.5);
-    expect(hit?.r.direction).toBe(direction);
-    expect(hit?.r.detector).toBe('drift');
-    expect(Math.sign(hit?.r.deviation ?? 0)).toBe(direction === 'up' ? 1 : -1);
-  });
+  ])(
+    'latency creeping $ratePerHour/h (every $stepMin min): normal=>drifting within 12 h, direction $direction',
+    ({ ratePerHour, stepMin, seed, direction }) => {
+      const d = createDriftDetector();
+      const trace = playCreep((t, x) => d.update(t, x), ratePerHour, stepMin, seed);
+      const before = trace.filter((p) => p.t < CREEP_AT).map((p) => p.r.score);
+      expect(Math.max(...before)).toBeLessThan(0.3);
+      const first = hoursToFirst(trace, 0.5);
+      expect(first).toBeDefined();
+      // bounded: within 12 hours, i.e. 12 * 60 / stepMin points, while the creep is 24% at most
+      expect(first).toBeLessThan(12);
+      const hit = trace.find((p) => p.t >= CREEP_AT && p.r.score > 0.5);
+      expect(hit?.r.direction).toBe(direction);
+      expect(hit?.r.detector).toBe('drift');
+      expect(Math.sign(hit?.r.deviation ?? 0)).toBe(direction === 'up' ? 1 : -1);
+    },
+  );
 
   it('the seasonal baseline alone absorbs the same creep: it flags it later than the drift, or never', () => {
     const seasonal = createSeasonalBaseline();
     const drift = createDriftDetector();
-    const s = hoursToFirst(playCreep((t, x) => seasonal.update(t, x), 0.02, 5, 2), 0.5) ?? Infinity;
-    const d = hoursToFirst(playCreep((t, x) => drift.update(t, x), 0.02, 5, 2), 0.5) ?? Infinity;
+    const s =
+      hoursToFirst(
+        playCreep((t, x) => seasonal.update(t, x), 0.02, 5, 2),
+        0.5,
+      ) ?? Infinity;
+    const d =
+      hoursToFirst(
+        playCreep((t, x) => drift.update(t, x), 0.02, 5, 2),
+        0.5,
+      ) ?? Infinity;
     expect(d).toBeLessThan(12);
     expect(s).toBeGreaterThan(d + 3);
   });

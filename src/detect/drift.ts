@@ -72,7 +72,7 @@ export const STANDARDISED_SPREAD_FLOOR = 1;
 
 /** Default options; see {@link DriftOptions}. */
 export const DRIFT_DEFAULTS = Object.freeze({
-  direction: 'both' as DirectionChoice,
+  direction: 'both',
   warmupMs: 24 * HOUR_MS,
   warmupPoints: 24,
   fastTauMs: HOUR_MS,

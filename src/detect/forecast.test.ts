@@ -9,7 +9,7 @@ const T0 = Date.UTC(2024, 4, 6, 7, 0);
 /** a seeded Gaussian source, so every table row is reproducible */
 function gaussian(seed: number): () => number {
   let s = seed;
-  const u = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const u = () => (s = (s * 16807) % 2147483647) / 2147483647;
   return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
 }
 
@@ -18,7 +18,10 @@ function series(days: number) {
   const onset = T0 + 3 * DAY;
   const slopePerDay = 0.6 / days;
   const value = (t: number) =>
-    0.4 + 0.05 * Math.sin((2 * Math.PI * t) / DAY) + 0.02 * Math.cos((4 * Math.PI * t) / DAY) + (t > onset ? (slopePerDay * (t - onset)) / DAY : 0);
+    0.4 +
+    0.05 * Math.sin((2 * Math.PI * t) / DAY) +
+    0.02 * Math.cos((4 * Math.PI * t) / DAY) +
+    (t > onset ? (slopePerDay * (t - onset)) / DAY : 0);
   // the true crossing of the noise-free series, to the minute
   let crossMs = onset;
   while (value(crossMs) < 1) crossMs += 60_000;

@@ -307,7 +307,6 @@ export function createForecaster(options: ForecastOptions, snapshot?: Uint8Array
       // the hot path never throws on bad data: a non-finite or late point is skipped
       if (!Number.isFinite(value) || !Number.isFinite(tsMs) || tsMs < lastMs) return out;
       if (Number.isNaN(firstMs)) firstMs = tsMs;
-      const prevMs = lastMs;
       if (!Number.isNaN(lastMs) && tsMs > lastMs) {
         const dtMs = tsMs - lastMs;
         const d = dtMs / DAY_MS;

@@ -111,7 +111,11 @@ describe('health contributors', () => {
   it.each([
     { sinceMs: Date.UTC(2024, 0, 1, 10, 0), nowMs: Date.UTC(2024, 0, 1, 12, 15), text: 'api_latency_ms +35% over baseline for 2h 15m' },
     { sinceMs: Date.UTC(2024, 0, 1, 10, 0), nowMs: undefined, text: 'api_latency_ms +35% over baseline since 2024-01-01T10:00Z' },
-    { sinceMs: Date.UTC(2024, 0, 1, 10, 0), nowMs: Date.UTC(2023, 0, 1), text: 'api_latency_ms +35% over baseline since 2024-01-01T10:00Z' },
+    {
+      sinceMs: Date.UTC(2024, 0, 1, 10, 0),
+      nowMs: Date.UTC(2023, 0, 1),
+      text: 'api_latency_ms +35% over baseline since 2024-01-01T10:00Z',
+    },
     { sinceMs: 1e300, nowMs: undefined, text: 'api_latency_ms +35% over baseline' },
   ])('since $sinceMs, now $nowMs: "$text"', ({ sinceMs, nowMs, text }) => {
     const series = [{ series: 'api_latency_ms', score: 0.7, direction: 'up' as const, expected: 200, observed: 270, sinceMs }];

@@ -75,7 +75,11 @@ describe('routing', () => {
   it.each([
     ['a rule metric goes to its rule watch', [pt('latency', 1, 120)], ['acme latency_creep@1=120']],
     ['an unwatched metric goes to a default watch', [pt('cpu', 1, 5)], ['acme metric:cpu@1=5']],
-    ['a metric read by two rules (metric and denominator) scores once for the metric rule until joined', [pt('requests', 1, 1000)], ['acme usage_collapse@1=1000']],
+    [
+      'a metric read by two rules (metric and denominator) scores once for the metric rule until joined',
+      [pt('requests', 1, 1000)],
+      ['acme usage_collapse@1=1000'],
+    ],
     [
       'accounts are separate series',
       [pt('latency', 1, 120, 'a'), pt('latency', 1, 130, 'b')],
@@ -112,7 +116,11 @@ describe('ratio join', () => {
     ['numerator then denominator at the same ts', [pt('errors', 10, 20), pt('requests', 10, 200)], ['error_rate_rise@10=0.1']],
     ['denominator then numerator at the same ts', [pt('requests', 10, 200), pt('errors', 10, 20)], ['error_rate_rise@10=0.1']],
     ['different timestamps do not join', [pt('errors', 10, 20), pt('requests', 11, 200)], []],
-    ['the latest numerator joins a later denominator', [pt('errors', 10, 20), pt('errors', 11, 40), pt('requests', 11, 400)], ['error_rate_rise@11=0.1']],
+    [
+      'the latest numerator joins a later denominator',
+      [pt('errors', 10, 20), pt('errors', 11, 40), pt('requests', 11, 400)],
+      ['error_rate_rise@11=0.1'],
+    ],
     ['denominator below minDenominator is skipped', [pt('errors', 10, 1), pt('requests', 10, 49)], []],
     ['denominator exactly minDenominator is scored', [pt('errors', 10, 5), pt('requests', 10, 50)], ['error_rate_rise@10=0.1']],
     ['each pair joins once', [pt('errors', 10, 20), pt('requests', 10, 200), pt('requests', 10, 200)], ['error_rate_rise@10=0.1']],
@@ -205,7 +213,17 @@ describe('health', () => {
     const h = scorer.health('acme');
     // the numerator alone never produced a score: the ratio is not listed yet
     expect(h.map((s) => s.series).sort()).toEqual(['cpu', 'latency']);
-    expect(h.find((s) => s.series === 'latency')).toEqual({ series: 'latency', ruled: true, score: 0.5, direction: 'up', expected: 100, observed: 150, lastMs: 2, anomalousSinceMs: 2, watch: 'latency_creep' });
+    expect(h.find((s) => s.series === 'latency')).toEqual({
+      series: 'latency',
+      ruled: true,
+      score: 0.5,
+      direction: 'up',
+      expected: 100,
+      observed: 150,
+      lastMs: 2,
+      anomalousSinceMs: 2,
+      watch: 'latency_creep',
+    });
     expect(h.find((s) => s.series === 'cpu')).toMatchObject({ ruled: false, score: 0 });
     expect(scorer.health('nobody')).toEqual([]);
   });
@@ -247,9 +265,12 @@ describe('checkpoints', () => {
   it('dirtySnapshots returns only the series changed since the last call', () => {
     const { scorer, score } = setup();
     score([pt('latency', 1, 100), pt('cpu', 1, 1), pt('latency', 1, 100, 'b')]);
-    expect(scorer.dirtySnapshots().map(([k]) => k).sort()).toEqual(
-      [seriesKey('acme', 'latency_creep'), seriesKey('acme', 'metric:cpu'), seriesKey('b', 'latency_creep')].sort(),
-    );
+    expect(
+      scorer
+        .dirtySnapshots()
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual([seriesKey('acme', 'latency_creep'), seriesKey('acme', 'metric:cpu'), seriesKey('b', 'latency_creep')].sort());
     expect(scorer.dirtySnapshots()).toEqual([]);
     score([pt('cpu', 2, 1)]);
     expect(scorer.dirtySnapshots().map(([k]) => k)).toEqual([seriesKey('acme', 'metric:cpu')]);

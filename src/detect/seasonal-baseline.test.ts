@@ -70,13 +70,16 @@ describe('seasonal baseline: seasonality is respected', () => {
     { stepMin: 60, noise: 0.05, offsetMinutes: 0 },
     { stepMin: 5, noise: 0.05, offsetMinutes: 600 },
     { stepMin: 5, noise: 0.05, offsetMinutes: -300 },
-  ])('normal peaks and quiet weekends score low over 3 weeks (every $stepMin min, noise $noise, utc offset $offsetMinutes)', ({ stepMin, noise, offsetMinutes }) => {
-    const run = play({ utcOffsetMinutes: offsetMinutes }, stepMin * 60_000, 21, noise, 7, offsetMinutes);
-    // after the first week the model has seen every hour of weekdays and weekends
-    const after = run.results.filter((_, i) => (run.times[i] as number) >= MONDAY + 7 * DAY_MS).map((r) => r.score);
-    expect(quantile(after, 0.99)).toBeLessThan(0.3);
-    expect(Math.max(...after)).toBeLessThan(0.8);
-  });
+  ])(
+    'normal peaks and quiet weekends score low over 3 weeks (every $stepMin min, noise $noise, utc offset $offsetMinutes)',
+    ({ stepMin, noise, offsetMinutes }) => {
+      const run = play({ utcOffsetMinutes: offsetMinutes }, stepMin * 60_000, 21, noise, 7, offsetMinutes);
+      // after the first week the model has seen every hour of weekdays and weekends
+      const after = run.results.filter((_, i) => (run.times[i] as number) >= MONDAY + 7 * DAY_MS).map((r) => r.score);
+      expect(quantile(after, 0.99)).toBeLessThan(0.3);
+      expect(Math.max(...after)).toBeLessThan(0.8);
+    },
+  );
 
   it('scores a wrong utc offset worse than the right one (the weekend is local time)', () => {
     const right = play({ utcOffsetMinutes: 600 }, 5 * 60_000, 14, 0.05, 3, 600);

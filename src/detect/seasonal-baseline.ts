@@ -100,7 +100,7 @@ const EPOCH_DAY_OF_WEEK = 4;
 export const SEASONAL_DEFAULTS = Object.freeze({
   utcOffsetMinutes: 0,
   weekly: true,
-  direction: 'both' as DirectionChoice,
+  direction: 'both',
   warmupMs: 24 * HOUR_MS,
   warmupPoints: 24,
   levelTauMs: 3 * HOUR_MS,

@@ -21,7 +21,12 @@ export interface SensitivityKnob {
   tuning(factor: number): { detector: DetectorTuning; onset: OnsetOptions };
 }
 
-const knob = (name: string, value: number, make: (v: number) => { detector?: DetectorTuning; onset?: OnsetOptions }, integer = false): SensitivityKnob => ({
+const knob = (
+  name: string,
+  value: number,
+  make: (v: number) => { detector?: DetectorTuning; onset?: OnsetOptions },
+  integer = false,
+): SensitivityKnob => ({
   name,
   value,
   tuning: (factor) => {
@@ -40,7 +45,9 @@ export const SENSITIVITY_KNOBS: readonly SensitivityKnob[] = [
   knob('levelShift.recentPoints', LEVEL_SHIFT_DEFAULTS.recentPoints, (v) => ({ detector: { levelShift: { recentPoints: v } } })),
   knob('likelihoodMinPoints', LIKELIHOOD_MIN_POINTS, (v) => ({ detector: { likelihoodMinPoints: v } })),
   knob('seasonal.levelTauMs', SEASONAL_DEFAULTS.levelTauMs, (v) => ({ detector: { seasonal: { levelTauMs: v } } })),
-  knob('seasonal.seasonalMemoryHours', SEASONAL_DEFAULTS.seasonalMemoryHours, (v) => ({ detector: { seasonal: { seasonalMemoryHours: v } } })),
+  knob('seasonal.seasonalMemoryHours', SEASONAL_DEFAULTS.seasonalMemoryHours, (v) => ({
+    detector: { seasonal: { seasonalMemoryHours: v } },
+  })),
   knob('onset.fireAt', ONSET_DEFAULTS.fireAt, (v) => ({ onset: { fireAt: v } })),
   knob('onset.refractoryPoints', ONSET_DEFAULTS.refractoryPoints, (v) => ({ onset: { refractoryPoints: v } }), true),
 ];

@@ -42,12 +42,7 @@ export type TemplatedKind = 'csm_alert' | 'preventive_advisory' | 'technical_adv
  * `data_gap` tells operators (the data queue) that telemetry stopped arriving - never a customer.
  */
 export type AdvisoryKind = TemplatedKind | 'ticket_escalation' | 'data_gap';
-export const ADVISORY_KINDS: readonly TemplatedKind[] = [
-  'csm_alert',
-  'preventive_advisory',
-  'technical_advisory',
-  'resolution_note',
-];
+export const ADVISORY_KINDS: readonly TemplatedKind[] = ['csm_alert', 'preventive_advisory', 'technical_advisory', 'resolution_note'];
 
 /** An action a tier policy may trigger. `ticket` opens a pre-emptive ticket. */
 export type ActionKind = 'csm_alert' | 'preventive_advisory' | 'technical_advisory' | 'ticket';

@@ -24,7 +24,14 @@ const quietFactory: DetectorFactory = {
   create: () => ({
     stateBytes: 0,
     snapshot: () => new Uint8Array(),
-    update: (_t: number, value: number): AnomalyScore => ({ score: 0, direction: 'none', expected: value, observed: value, deviation: 0, detector: 'quiet' }),
+    update: (_t: number, value: number): AnomalyScore => ({
+      score: 0,
+      direction: 'none',
+      expected: value,
+      observed: value,
+      deviation: 0,
+      detector: 'quiet',
+    }),
   }),
 };
 const latencyWatch: Watch = { id: 'latency_creep', series: 'latency', metric: 'latency', factory: quietFactory, ruled: true };
@@ -51,8 +58,10 @@ async function setup(s: Setup = {}) {
   };
   const metrics = createMetrics();
   const ingest = await createIngestService({ store, state, scorer, advisor, clock, metrics, ...s.options });
-  const stored = async (account: string, metric: string) => Array.from((await store.query({ account, metric }, 0, Number.MAX_SAFE_INTEGER)).values);
-  const rejectedCount = async (reason: string) => (await metrics.pointsRejected.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  const stored = async (account: string, metric: string) =>
+    Array.from((await store.query({ account, metric }, 0, Number.MAX_SAFE_INTEGER)).values);
+  const rejectedCount = async (reason: string) =>
+    (await metrics.pointsRejected.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
   return { clock, state, store, scorer, advised, metrics, ingest, stored, rejectedCount };
 }
 
@@ -94,7 +103,10 @@ describe('admission: accounts', () => {
     const state = createSqliteStateStore({ path: ':memory:' });
     state.upsertAccount(makeAccount({ id: 'acme' }));
     const { ingest } = await setup({ state });
-    const r = await ingest.ingest([pt('newco', 'latency', T0), pt('newco', 'cpu', T0), pt('acme', 'latency', T0), pt('other', 'latency', T0)], 'test');
+    const r = await ingest.ingest(
+      [pt('newco', 'latency', T0), pt('newco', 'cpu', T0), pt('acme', 'latency', T0), pt('other', 'latency', T0)],
+      'test',
+    );
     expect(r).toMatchObject({ accepted: 4, rejected: [], newAccounts: ['newco', 'other'] });
     expect(state.getAccount('newco')).toEqual({
       id: 'newco',
@@ -116,7 +128,13 @@ describe('admission: accounts', () => {
     const { ingest } = await setup({ state, options: { strictAccounts: true } });
     const r1 = await ingest.ingest([pt('acme', 'latency', T0), pt('newco', 'latency', T0)], 'test');
     expect(r1.accepted).toBe(1);
-    expect(r1.rejected).toEqual([{ line: 2, code: 'unknown_account', reason: expect.stringContaining('unknown account "newco" (strict mode: register it with PUT /api/accounts/newco first)') }]);
+    expect(r1.rejected).toEqual([
+      {
+        line: 2,
+        code: 'unknown_account',
+        reason: expect.stringContaining('unknown account "newco" (strict mode: register it with PUT /api/accounts/newco first)'),
+      },
+    ]);
     expect(r1.newAccounts).toEqual([]);
     expect(state.getAccount('newco')).toBeUndefined();
     ingest.knowAccount('newco');
@@ -127,7 +145,10 @@ describe('admission: accounts', () => {
 describe('admission: series limit per account', () => {
   it('the limit counts distinct metrics per account; known metrics keep flowing; other accounts have their own', async () => {
     const { ingest, stored } = await setup({ options: { maxSeriesPerAccount: 2 } });
-    const r = await ingest.ingest([pt('a', 'm1', T0), pt('a', 'm2', T0), pt('a', 'm3', T0), pt('a', 'm1', T0 + 1), pt('b', 'm3', T0)], 'test');
+    const r = await ingest.ingest(
+      [pt('a', 'm1', T0), pt('a', 'm2', T0), pt('a', 'm3', T0), pt('a', 'm1', T0 + 1), pt('b', 'm3', T0)],
+      'test',
+    );
     expect(r.accepted).toBe(4);
     expect(r.rejected).toEqual([{ line: 3, code: 'series_limit', reason: 'account "a" already has 2 series; metric "m3" not accepted' }]);
     expect(await stored('a', 'm3')).toEqual([]);
@@ -154,7 +175,13 @@ describe('admission: series limit per account', () => {
 describe('a batch with good and bad points', () => {
   it('rejections carry the source line numbers from `lines`; the good points are stored, scored and advised', async () => {
     const { ingest, stored, advised, scorer } = await setup({ options: { maxSeriesPerAccount: 2 } });
-    const points = [pt('a', 'latency', T0, 10), pt('a', 'latency', T0 + 20 * MIN, 11), pt('a', 'cpu', T0, 12), pt('a', 'disk', T0, 13), pt('a', 'latency', T0 + MIN, 14)];
+    const points = [
+      pt('a', 'latency', T0, 10),
+      pt('a', 'latency', T0 + 20 * MIN, 11),
+      pt('a', 'cpu', T0, 12),
+      pt('a', 'disk', T0, 13),
+      pt('a', 'latency', T0 + MIN, 14),
+    ];
     const r = await ingest.ingest(points, 'line_protocol', [3, 4, 7, 9, 12]);
     expect(r.accepted).toBe(3);
     expect(r.rejected.map((x) => [x.line, x.code])).toEqual([
@@ -169,7 +196,12 @@ describe('a batch with good and bad points', () => {
       ['latency_creep', 10, T0],
       ['latency_creep', 14, T0],
     ]);
-    expect(scorer.health('a').map((h) => h.series).sort()).toEqual(['cpu', 'latency']);
+    expect(
+      scorer
+        .health('a')
+        .map((h) => h.series)
+        .sort(),
+    ).toEqual(['cpu', 'latency']);
   });
 
   it('without `lines` a rejection is numbered by its position (1-based)', async () => {

@@ -143,7 +143,9 @@ export async function createIngestService(options: IngestServiceOptions): Promis
 
   async function ingestNow(points: readonly Point[], source: string, lines?: ArrayLike<number>): Promise<IngestResult> {
     {
-      const span = tracer.startSpan('forewarn.ingest.batch', { attributes: { 'forewarn.source': source, 'forewarn.points': points.length } });
+      const span = tracer.startSpan('forewarn.ingest.batch', {
+        attributes: { 'forewarn.source': source, 'forewarn.points': points.length },
+      });
       try {
         const arrival = clock.nowMs();
         const rejected: Rejection[] = [];

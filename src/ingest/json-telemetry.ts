@@ -33,8 +33,7 @@ const ITEM_KEYS: ReadonlySet<string> = new Set(['account', 'metric', 'ts', 'valu
 /** The range of a JS Date: ±8.64e15 ms. */
 const MAX_ABS_TS_MS = 8.64e15;
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
 
 /**
  * Parses a decoded JSON telemetry body into points, never throwing on bad data: each bad item

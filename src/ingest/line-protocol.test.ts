@@ -17,7 +17,14 @@ function mv(points: Point[]): Array<[string, number]> {
 
 describe('parseLineProtocol: valid lines', () => {
   it.each<[string, string, Array<[string, number]>]>([
-    ['two float fields', 'cpu,account=a usage_user=12.5,usage_system=3.25 1', [['cpu_usage_user', 12.5], ['cpu_usage_system', 3.25]]],
+    [
+      'two float fields',
+      'cpu,account=a usage_user=12.5,usage_system=3.25 1',
+      [
+        ['cpu_usage_user', 12.5],
+        ['cpu_usage_system', 3.25],
+      ],
+    ],
     ['account tag after other tags', 'cpu,host=h,region=r,account=a v=1 1', [['cpu_v', 1]]],
     ['integer', 'm,account=a v=123i', [['m_v', 123]]],
     ['negative integer', 'm,account=a v=-5i', [['m_v', -5]]],
@@ -36,9 +43,37 @@ describe('parseLineProtocol: valid lines', () => {
     ['explicit positive exponent', 'm,account=a v=6.0e+5', [['m_v', 600000]]],
     ['huge exponent', 'm,account=a v=-1.234456e+78', [['m_v', -1.234456e78]]],
     ['more digits than a double holds', 'm,account=a v=3.14159265358979323846', [['m_v', Math.PI]]],
-    ['0.1 rounds like Number()', 'm,account=a v=0.1,w=0.3,x=123456789.123456', [['m_v', 0.1], ['m_w', 0.3], ['m_x', 123456789.123456]]],
-    ['booleans true', 'm,account=a a=t,b=T,c=true,d=True,e=TRUE', [['m_a', 1], ['m_b', 1], ['m_c', 1], ['m_d', 1], ['m_e', 1]]],
-    ['booleans false', 'm,account=a a=f,b=F,c=false,d=False,e=FALSE', [['m_a', 0], ['m_b', 0], ['m_c', 0], ['m_d', 0], ['m_e', 0]]],
+    [
+      '0.1 rounds like Number()',
+      'm,account=a v=0.1,w=0.3,x=123456789.123456',
+      [
+        ['m_v', 0.1],
+        ['m_w', 0.3],
+        ['m_x', 123456789.123456],
+      ],
+    ],
+    [
+      'booleans true',
+      'm,account=a a=t,b=T,c=true,d=True,e=TRUE',
+      [
+        ['m_a', 1],
+        ['m_b', 1],
+        ['m_c', 1],
+        ['m_d', 1],
+        ['m_e', 1],
+      ],
+    ],
+    [
+      'booleans false',
+      'm,account=a a=f,b=F,c=false,d=False,e=FALSE',
+      [
+        ['m_a', 0],
+        ['m_b', 0],
+        ['m_c', 0],
+        ['m_d', 0],
+        ['m_e', 0],
+      ],
+    ],
     ['string field skipped', 'm,account=a s="hello",v=2', [['m_v', 2]]],
     ['string with space, comma, equals', 'm,account=a s="a b,c=d",v=2', [['m_v', 2]]],
     ['string with escaped quote and backslash', String.raw`m,account=a s="say \"hi\" \\",v=2`, [['m_v', 2]]],
@@ -85,7 +120,10 @@ describe('parseLineProtocol: valid lines', () => {
 
   it('reads a string field holding a newline as InfluxDB 2 does, and keeps counting lines', () => {
     const r = parse('m,account=a s="first\nsecond",v=1 1000000\nm,account=a v=2 2000000\nbad');
-    expect(mv(r.points)).toEqual([['m_v', 1], ['m_v', 2]]);
+    expect(mv(r.points)).toEqual([
+      ['m_v', 1],
+      ['m_v', 2],
+    ]);
     expect(r.lines).toEqual([1, 3]);
     expect(r.errors.map((e) => e.line)).toEqual([4]);
   });
@@ -238,9 +276,7 @@ describe('parseLineProtocol: timestamps and precision', () => {
   ])('precision %s: %s is out of range', (precision, ts) => {
     const r = parse(`m,account=a v=1 ${ts}`, { precision });
     expect(r.points).toEqual([]);
-    expect(r.errors).toEqual([
-      { line: 1, code: 'bad_timestamp', reason: `timestamp out of range "${ts}"`, text: `m,account=a v=1 ${ts}` },
-    ]);
+    expect(r.errors).toEqual([{ line: 1, code: 'bad_timestamp', reason: `timestamp out of range "${ts}"`, text: `m,account=a v=1 ${ts}` }]);
   });
 
   it('recognizes the precision names', () => {
@@ -316,7 +352,10 @@ describe('parseLineProtocol: errors', () => {
   ])('%j -> %s: %s', (body, code, reason) => {
     const r = parse(`m,account=ok v=1\n${body}\nm,account=ok v=2`);
     expect(r.errors).toEqual([{ line: 2, code, reason, text: body.replace(/\r$/, '') }]);
-    expect(mv(r.points)).toEqual([['m_v', 1], ['m_v', 2]]);
+    expect(mv(r.points)).toEqual([
+      ['m_v', 1],
+      ['m_v', 2],
+    ]);
     expect(r.lines).toEqual([1, 3]);
   });
 

@@ -197,9 +197,9 @@ class LineParser {
 
   // measurements seen, by a hash of their raw text (direct-mapped, verified by comparison):
   // a body usually interleaves a handful of measurements, each with the same field keys
-  private readonly measurements: Array<MeasurementEntry | undefined> = new Array<MeasurementEntry | undefined>(
-    MEASUREMENT_SLOTS,
-  ).fill(undefined);
+  private readonly measurements: Array<MeasurementEntry | undefined> = new Array<MeasurementEntry | undefined>(MEASUREMENT_SLOTS).fill(
+    undefined,
+  );
   // the account of the previous line: consecutive lines usually share it
   private prevAccountRaw = '';
   private prevAccount = '';
@@ -436,7 +436,7 @@ class LineParser {
     let nFields = 0;
     let nStrings = 0;
     let fieldIndex = 0;
-    for (;; fieldIndex++) {
+    for (; ; fieldIndex++) {
       const kStart = i;
       let kEscaped = false;
       c = i < len ? body.charCodeAt(i) : NL;
@@ -690,13 +690,9 @@ class LineParser {
       case 1:
         return c === 116 || c === 84 ? 1 : c === 102 || c === 70 ? 0 : NaN; // t T f F
       case 4:
-        return body.startsWith('true', start) || body.startsWith('True', start) || body.startsWith('TRUE', start)
-          ? 1
-          : NaN;
+        return body.startsWith('true', start) || body.startsWith('True', start) || body.startsWith('TRUE', start) ? 1 : NaN;
       case 5:
-        return body.startsWith('false', start) || body.startsWith('False', start) || body.startsWith('FALSE', start)
-          ? 0
-          : NaN;
+        return body.startsWith('false', start) || body.startsWith('False', start) || body.startsWith('FALSE', start) ? 0 : NaN;
       default:
         return NaN;
     }

@@ -16,13 +16,7 @@ import type { Point } from '../domain/types.ts';
  * - `missing_account`: no account (tag or JSON key)
  * - `missing_metric`: no metric name (JSON)
  */
-export type ParseErrorCode =
-  | 'syntax'
-  | 'bad_value'
-  | 'non_finite'
-  | 'bad_timestamp'
-  | 'missing_account'
-  | 'missing_metric';
+export type ParseErrorCode = 'syntax' | 'bad_value' | 'non_finite' | 'bad_timestamp' | 'missing_account' | 'missing_metric';
 
 /** Every `ParseErrorCode`, e.g. to pre-create metric label values. */
 export const PARSE_ERROR_CODES: readonly ParseErrorCode[] = [

@@ -67,7 +67,11 @@ export function notifierContract(name: string, make: () => Promise<NotifierHarne
     });
 
     it('keeps a non-ASCII subject, text and html intact', async () => {
-      const mail = email({ subject: 'Überlast: 95 % — bitte prüfen', text: 'Grüße aus Köln 🚦\nZeile zwei', html: '<p>Grüße &amp; 🚦</p>' });
+      const mail = email({
+        subject: 'Überlast: 95 % — bitte prüfen',
+        text: 'Grüße aus Köln 🚦\nZeile zwei',
+        html: '<p>Grüße &amp; 🚦</p>',
+      });
       expect(await h.notifier.send(mail)).toEqual({ ok: true });
       const [m] = await h.delivered();
       expect(m?.subject).toBe(mail.subject);

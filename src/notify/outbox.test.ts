@@ -11,7 +11,10 @@ import { createOutbox, retryDelayMs, type Outbox, type OutboxOptions } from './o
  * written). Same semantics as the interface documents: every mark counts an attempt, an
  * undefined next attempt gives up, due = pending and next attempt <= now, oldest first.
  */
-type TestStore = Pick<StateStore, 'enqueueAdvisory' | 'dueAdvisories' | 'markAdvisorySent' | 'markAdvisoryFailed' | 'getAdvisory' | 'outboxDepth'>;
+type TestStore = Pick<
+  StateStore,
+  'enqueueAdvisory' | 'dueAdvisories' | 'markAdvisorySent' | 'markAdvisoryFailed' | 'getAdvisory' | 'outboxDepth'
+>;
 
 function createTestStore(): TestStore {
   const rows = new Map<string, Advisory>();
@@ -146,7 +149,12 @@ describe('outbox', () => {
         subject: 'subject a1',
         text: 'text a1',
         html: '<p>html a1</p>',
-        headers: { 'X-Forewarn-Kind': 'technical_advisory', 'X-Forewarn-Severity': 'warning', 'X-Forewarn-Account': 'acme', 'X-Forewarn-Signal': 'sig-a1' },
+        headers: {
+          'X-Forewarn-Kind': 'technical_advisory',
+          'X-Forewarn-Severity': 'warning',
+          'X-Forewarn-Account': 'acme',
+          'X-Forewarn-Signal': 'sig-a1',
+        },
       },
     ]);
     expect(s.store.getAdvisory('a1')).toMatchObject({ status: 'sent', sentAtWallMs: T0 + 5 });
@@ -178,7 +186,12 @@ describe('outbox', () => {
     s.notifier.failNext(2, { retryable: true, error: '451 try later' });
 
     expect(await s.outbox.drainOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
-    expect(s.store.getAdvisory('a1')).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAtWallMs: T0 + 1_000, lastError: '451 try later' });
+    expect(s.store.getAdvisory('a1')).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      nextAttemptAtWallMs: T0 + 1_000,
+      lastError: '451 try later',
+    });
 
     s.clock.set(T0 + 999);
     expect(await s.outbox.drainOnce()).toEqual({ sent: 0, failed: 0, retried: 0 });

@@ -134,7 +134,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       outcome = await notifier.send(advisoryEmail(advisory, options.from));
     } catch (err) {
       // a notifier must not throw; if one does, treat it like a connection failure
-      outcome = { ok: false, retryable: true, error: `notifier ${notifier.name} threw: ${err instanceof Error ? err.message : String(err)}` };
+      outcome = {
+        ok: false,
+        retryable: true,
+        error: `notifier ${notifier.name} threw: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     const nowMs = clock.nowMs();
     if (outcome.ok) {
@@ -242,9 +246,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
 }
 
 function validate(backoff: OutboxBackoff, batchSize: number, from: string): void {
-  if (!(Number.isFinite(backoff.baseMs) && backoff.baseMs > 0)) throw new Error(`outbox: backoff.baseMs must be > 0, got ${backoff.baseMs}`);
-  if (!(backoff.maxMs >= backoff.baseMs)) throw new Error(`outbox: backoff.maxMs (${backoff.maxMs}) must be >= backoff.baseMs (${backoff.baseMs})`);
-  if (!(Number.isInteger(backoff.maxAttempts) && backoff.maxAttempts >= 1)) throw new Error(`outbox: backoff.maxAttempts must be an integer >= 1, got ${backoff.maxAttempts}`);
+  if (!(Number.isFinite(backoff.baseMs) && backoff.baseMs > 0))
+    throw new Error(`outbox: backoff.baseMs must be > 0, got ${backoff.baseMs}`);
+  if (!(backoff.maxMs >= backoff.baseMs))
+    throw new Error(`outbox: backoff.maxMs (${backoff.maxMs}) must be >= backoff.baseMs (${backoff.baseMs})`);
+  if (!(Number.isInteger(backoff.maxAttempts) && backoff.maxAttempts >= 1))
+    throw new Error(`outbox: backoff.maxAttempts must be an integer >= 1, got ${backoff.maxAttempts}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`outbox: batchSize must be an integer >= 1, got ${batchSize}`);
   if (from.trim() === '') throw new Error('outbox: from address is empty');
 }

@@ -32,7 +32,12 @@ describe('renderTemplate', () => {
     ['false section hides', '{{#critical}}URGENT {{/critical}}ok', { critical: false }, 'ok'],
     ['missing section hides', '{{#critical}}URGENT {{/critical}}ok', {}, 'ok'],
     ['inverted section on empty list', '{{^items}}none{{/items}}', { items: [] }, 'none'],
-    ['object section scopes', '{{#csm}}{{name}} <{{email}}>{{/csm}}', { csm: { name: 'Ann', email: 'ann@x.example' } }, 'Ann <ann@x.example>'],
+    [
+      'object section scopes',
+      '{{#csm}}{{name}} <{{email}}>{{/csm}}',
+      { csm: { name: 'Ann', email: 'ann@x.example' } },
+      'Ann <ann@x.example>',
+    ],
   ])('sections: %s', (_name, template, view, expected) => {
     expect(renderTemplate({ subject: 'x', text: template, html: 'x' }, view).text).toBe(expected);
   });
@@ -50,7 +55,9 @@ describe('renderTemplate', () => {
   });
 
   it('broken template => error naming the part', () => {
-    expect(() => renderTemplate({ subject: 'ok', text: 'ok', html: '{{#open}}never closed' }, {})).toThrow(/invalid email template \(html\)/);
+    expect(() => renderTemplate({ subject: 'ok', text: 'ok', html: '{{#open}}never closed' }, {})).toThrow(
+      /invalid email template \(html\)/,
+    );
   });
 });
 

@@ -78,7 +78,12 @@ export function timeSeriesStoreContract(name: string, make: () => Promise<TimeSe
     });
 
     it('reads back what was written, per account x metric, as Float64Arrays', async () => {
-      await store.write([pt('acme', 'cpu', 1000, 1), pt('acme', 'mem', 1000, 10), pt('globex', 'cpu', 1000, 100), pt('acme', 'cpu', 2000, 2)]);
+      await store.write([
+        pt('acme', 'cpu', 1000, 1),
+        pt('acme', 'mem', 1000, 10),
+        pt('globex', 'cpu', 1000, 100),
+        pt('acme', 'cpu', 2000, 2),
+      ]);
       const cpu = await all({ account: 'acme', metric: 'cpu' });
       expect(cpu.tsMs).toBeInstanceOf(Float64Array);
       expect(cpu.values).toBeInstanceOf(Float64Array);
@@ -121,7 +126,12 @@ export function timeSeriesStoreContract(name: string, make: () => Promise<TimeSe
       else {
         // one of the values written at 10 survives, and only one
         expect(r.ts).toEqual([10, 20]);
-        expect(writes.flat().filter((p) => p.tsMs === 10).map((p) => p.value)).toContain(r.values[0]);
+        expect(
+          writes
+            .flat()
+            .filter((p) => p.tsMs === 10)
+            .map((p) => p.value),
+        ).toContain(r.values[0]);
         expect(r.values[1]).toBe(2);
       }
       const [info] = await store.listSeries('a');
@@ -144,7 +154,13 @@ export function timeSeriesStoreContract(name: string, make: () => Promise<TimeSe
     });
 
     it('keeps series apart whose account and metric would collide if joined naively', async () => {
-      await store.write([pt('a/b', 'c', 1, 1), pt('a', 'b/c', 1, 2), pt('a b', 'c', 1, 3), pt('a', 'b c', 1, 4), pt('a\u0000b', 'c', 1, 5)]);
+      await store.write([
+        pt('a/b', 'c', 1, 1),
+        pt('a', 'b/c', 1, 2),
+        pt('a b', 'c', 1, 3),
+        pt('a', 'b c', 1, 4),
+        pt('a\u0000b', 'c', 1, 5),
+      ]);
       expect(Array.from((await all({ account: 'a/b', metric: 'c' })).values)).toEqual([1]);
       expect(Array.from((await all({ account: 'a', metric: 'b/c' })).values)).toEqual([2]);
       expect(Array.from((await all({ account: 'a b', metric: 'c' })).values)).toEqual([3]);

@@ -4,12 +4,7 @@
  * {@link noopOutputSink} (outputs live in state.db); `influx/influx-output-sink.ts` writes them to
  * a time-series server. Callers check `enabled` once and skip all output work when it is false.
  */
-import type {
-  AdvisoryKind,
-  AnomalyScore,
-  Severity,
-  Signal,
-} from "../domain/types.ts";
+import type { AdvisoryKind, AnomalyScore, Severity, Signal } from '../domain/types.ts';
 
 /** One scored point (structurally a `ScoredPoint` of the scorer; read at once, never kept). */
 export interface AnomalyOutput {

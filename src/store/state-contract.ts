@@ -34,7 +34,13 @@ export function bareAccount(id: string, over: Partial<AccountRecord> = {}): Acco
 export function fullAccount(id: string): AccountRecord {
   return bareAccount(id, {
     name: 'Acme Corp',
-    attributes: { contractValueUsd: 250_000, monthlyUsage: 1.5e6, criticality: 'mission_critical', strategic: true, businessCritical: true },
+    attributes: {
+      contractValueUsd: 250_000,
+      monthlyUsage: 1.5e6,
+      criticality: 'mission_critical',
+      strategic: true,
+      businessCritical: true,
+    },
     tierOverride: 'platinum',
     csm: { name: 'Cleo', email: 'cleo@example.com' },
     technicalContacts: [{ name: 'Tess', email: 'tess@acme.test' }],
@@ -222,7 +228,9 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreH
         store.enqueueAdvisory(pendingAdvisory('oldest', { decidedAtWallMs: 10, nextAttemptAtWallMs: 200 }));
         store.enqueueAdvisory(pendingAdvisory('middle', { decidedAtWallMs: 20, nextAttemptAtWallMs: 100 }));
         store.enqueueAdvisory(pendingAdvisory('middle-too', { decidedAtWallMs: 20, nextAttemptAtWallMs: 100 }));
-        store.enqueueAdvisory(pendingAdvisory('sent', { decidedAtWallMs: 5, nextAttemptAtWallMs: 5, status: 'sent', sentAtWallMs: 6, attempts: 1 }));
+        store.enqueueAdvisory(
+          pendingAdvisory('sent', { decidedAtWallMs: 5, nextAttemptAtWallMs: 5, status: 'sent', sentAtWallMs: 6, attempts: 1 }),
+        );
         expect(ids(store.dueAdvisories(99, 10))).toEqual([]);
         expect(ids(store.dueAdvisories(200, 10))).toEqual(['oldest', 'middle', 'middle-too']);
         expect(ids(store.dueAdvisories(1000, 2))).toEqual(['oldest', 'middle']);
@@ -233,7 +241,12 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreH
       it('pending=>sent: counts the attempt, records the time, leaves the due list and the depth', () => {
         store.enqueueAdvisory(pendingAdvisory('a1', { nextAttemptAtWallMs: 100 }));
         store.markAdvisorySent('a1', 150);
-        expect(store.getAdvisory('a1')).toStrictEqual({ ...pendingAdvisory('a1', { nextAttemptAtWallMs: 100 }), status: 'sent', attempts: 1, sentAtWallMs: 150 });
+        expect(store.getAdvisory('a1')).toStrictEqual({
+          ...pendingAdvisory('a1', { nextAttemptAtWallMs: 100 }),
+          status: 'sent',
+          attempts: 1,
+          sentAtWallMs: 150,
+        });
         expect(store.dueAdvisories(10_000, 10)).toEqual([]);
         expect(store.outboxDepth()).toBe(0);
       });
@@ -241,11 +254,21 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreH
       it('pending=>retry=>retry=>sent: each failure counts an attempt, keeps the error and moves the next attempt', () => {
         store.enqueueAdvisory(pendingAdvisory('a1', { nextAttemptAtWallMs: 100 }));
         store.markAdvisoryFailed('a1', 'smtp 451 try later', 1100);
-        expect(store.getAdvisory('a1')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'smtp 451 try later', nextAttemptAtWallMs: 1100 });
+        expect(store.getAdvisory('a1')).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          lastError: 'smtp 451 try later',
+          nextAttemptAtWallMs: 1100,
+        });
         expect(store.dueAdvisories(1099, 10)).toEqual([]);
         expect(ids(store.dueAdvisories(1100, 10))).toEqual(['a1']);
         store.markAdvisoryFailed('a1', 'connection reset', 3100);
-        expect(store.getAdvisory('a1')).toMatchObject({ status: 'pending', attempts: 2, lastError: 'connection reset', nextAttemptAtWallMs: 3100 });
+        expect(store.getAdvisory('a1')).toMatchObject({
+          status: 'pending',
+          attempts: 2,
+          lastError: 'connection reset',
+          nextAttemptAtWallMs: 3100,
+        });
         expect(store.outboxDepth()).toBe(1);
         store.markAdvisorySent('a1', 3200);
         expect(store.getAdvisory('a1')).toMatchObject({ status: 'sent', attempts: 3, sentAtWallMs: 3200, lastError: 'connection reset' });
@@ -387,7 +410,12 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreH
       expect(store.getAccount('acme')).toStrictEqual(fullAccount('acme'));
       expect(store.getSignal('sig-1')).toStrictEqual(openSignal('sig-1'));
       expect(store.getAdvisory('a1')).toStrictEqual(pendingAdvisory('a1'));
-      expect(store.getAdvisory('a2')).toStrictEqual({ ...pendingAdvisory('a2'), attempts: 1, lastError: 'smtp 451', nextAttemptAtWallMs: 5000 });
+      expect(store.getAdvisory('a2')).toStrictEqual({
+        ...pendingAdvisory('a2'),
+        attempts: 1,
+        lastError: 'smtp 451',
+        nextAttemptAtWallMs: 5000,
+      });
       expect(store.enqueueAdvisory(pendingAdvisory('a3', { dedupKey: 'dedup-a1' }))).toBe(false);
       expect(store.getTicket('t1')).toStrictEqual(openTicket('t1'));
       expect(Array.from(store.loadCheckpoint('k') ?? [])).toEqual([4, 5]);

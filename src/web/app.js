@@ -88,7 +88,11 @@
   /** @param {number} score */
   function healthBadge(score, big) {
     const s = Math.round(score);
-    return h('span', { class: `health health-${healthClass(score)}${big ? ' health-big' : ''}`, title: `health ${s} of 100`, 'data-health': s }, String(s));
+    return h(
+      'span',
+      { class: `health health-${healthClass(score)}${big ? ' health-big' : ''}`, title: `health ${s} of 100`, 'data-health': s },
+      String(s),
+    );
   }
   /** @param {string} severity */
   const sevBadge = (severity) => h('span', { class: `badge sev-${severity}` }, severity);
@@ -137,7 +141,9 @@
     const d = err.detail;
     if (d !== null && d !== undefined && d !== '') {
       if (typeof d === 'object' && !Array.isArray(d) && Object.values(d).every((v) => v === null || typeof v !== 'object')) {
-        text += ` (${Object.entries(d).map(([k, v]) => `${k}: ${v}`).join(', ')})`;
+        text += ` (${Object.entries(d)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')})`;
       } else {
         const s = typeof d === 'string' ? d : JSON.stringify(d);
         text += ` (${s.length > 300 ? `${s.slice(0, 300)}…` : s})`;
@@ -153,7 +159,10 @@
   function banner(text, kind = 'error') {
     const el = $('banner');
     el.className = `banner banner-${kind}`;
-    el.replaceChildren(h('span', null, text), h('button', { type: 'button', class: 'banner-close', 'aria-label': 'Dismiss', onclick: () => (el.hidden = true) }, '×'));
+    el.replaceChildren(
+      h('span', null, text),
+      h('button', { type: 'button', class: 'banner-close', 'aria-label': 'Dismiss', onclick: () => (el.hidden = true) }, '×'),
+    );
     el.hidden = false;
     clearTimeout(bannerTimer);
     if (kind === 'ok') bannerTimer = window.setTimeout(() => (el.hidden = true), 4000);
@@ -231,7 +240,9 @@
     const tier = /** @type {HTMLSelectElement} */ ($('tier-filter')).value;
     const shown = view.accounts
       .filter((a) => !tier || a.tier === tier)
-      .filter((a) => !q || [a.id, a.name, a.csm?.name, a.csm?.email, a.region].some((s) => typeof s === 'string' && s.toLowerCase().includes(q)))
+      .filter(
+        (a) => !q || [a.id, a.name, a.csm?.name, a.csm?.email, a.region].some((s) => typeof s === 'string' && s.toLowerCase().includes(q)),
+      )
       // the accounts that need attention first
       .sort((a, b) => (a.health?.score ?? 100) - (b.health?.score ?? 100) || String(a.name).localeCompare(String(b.name)));
     const body = /** @type {HTMLTableSectionElement} */ ($('accounts').querySelector('tbody'));
@@ -321,12 +332,7 @@
     const sigs = signals.ok ? signals.value : [];
     detail.replaceChildren(
       headerCard(a, health),
-      h(
-        'div',
-        { class: 'card', id: 'signals' },
-        h('h3', null, 'Signals'),
-        signals.ok ? signalsTable(sigs) : partError(signals, 'signals'),
-      ),
+      h('div', { class: 'card', id: 'signals' }, h('h3', null, 'Signals'), signals.ok ? signalsTable(sigs) : partError(signals, 'signals')),
       h(
         'div',
         { class: 'card', id: 'tickets' },
@@ -365,10 +371,21 @@
       h(
         'div',
         { class: 'account-title' },
-        h('div', null, h('h2', null, a.name), h('div', { class: 'muted' }, a.id, a.unclassified ? h('span', { class: 'badge unclassified' }, 'unclassified') : null)),
-        typeof score === 'number' ? h('div', { class: 'health-block' }, healthBadge(score, true), h('div', { class: 'muted small' }, 'health')) : null,
+        h(
+          'div',
+          null,
+          h('h2', null, a.name),
+          h('div', { class: 'muted' }, a.id, a.unclassified ? h('span', { class: 'badge unclassified' }, 'unclassified') : null),
+        ),
+        typeof score === 'number'
+          ? h('div', { class: 'health-block' }, healthBadge(score, true), h('div', { class: 'muted small' }, 'health'))
+          : null,
       ),
-      h('dl', { class: 'facts' }, facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
+      h(
+        'dl',
+        { class: 'facts' },
+        facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
+      ),
       h('h3', null, 'What lowers the health'),
       !health.ok
         ? partError(health, 'the health')
@@ -380,7 +397,12 @@
               contributors.map((c) => {
                 const bar = h('span', { class: `bar-fill ${healthClass(100 * (1 - c.score))}` });
                 bar.style.width = `${Math.round(c.score * 100)}%`;
-                return h('li', null, h('span', { class: 'contrib-text' }, localizeText(c.text)), h('span', { class: 'bar', title: `anomaly score ${c.score.toFixed(2)}` }, bar));
+                return h(
+                  'li',
+                  null,
+                  h('span', { class: 'contrib-text' }, localizeText(c.text)),
+                  h('span', { class: 'bar', title: `anomaly score ${c.score.toFixed(2)}` }, bar),
+                );
               }),
             ),
     );
@@ -388,11 +410,21 @@
 
   function signalsTable(list) {
     if (!Array.isArray(list) || list.length === 0) return h('p', { class: 'muted' }, 'No signals.');
-    const sorted = [...list].sort((x, y) => (x.state === y.state ? String(y.openedAt).localeCompare(String(x.openedAt)) : x.state === 'open' ? -1 : 1));
+    const sorted = [...list].sort((x, y) =>
+      x.state === y.state ? String(y.openedAt).localeCompare(String(x.openedAt)) : x.state === 'open' ? -1 : 1,
+    );
     return scroll(
       'table',
       { class: 'table' },
-      h('thead', null, h('tr', null, ['State', 'Severity', 'Rule', 'Series', 'Onset', 'Resolved', 'Peak'].map((t) => h('th', null, t)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['State', 'Severity', 'Rule', 'Series', 'Onset', 'Resolved', 'Peak'].map((t) => h('th', null, t)),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -402,7 +434,12 @@
             { 'data-signal': s.id, class: s.state === 'open' ? 'row-open' : undefined },
             h('td', null, h('span', { class: `badge state-${s.state}` }, s.state)),
             h('td', null, sevBadge(s.severity)),
-            h('td', null, h('div', null, s.rule, ' ', h('span', { class: 'muted small' }, s.domain)), s.summary ? h('div', { class: 'muted small summary' }, s.summary) : null),
+            h(
+              'td',
+              null,
+              h('div', null, s.rule, ' ', h('span', { class: 'muted small' }, s.domain)),
+              s.summary ? h('div', { class: 'muted small summary' }, s.summary) : null,
+            ),
             h('td', null, h('code', null, s.metric)),
             h('td', null, time(s.onset ?? s.openedAt)),
             h('td', null, s.state === 'resolved' ? time(s.resolvedAt) : h('span', { class: 'muted' }, 'open')),
@@ -427,7 +464,15 @@
     return scroll(
       'table',
       { class: 'table' },
-      h('thead', null, h('tr', null, ['Priority', 'Ticket', 'Queue', 'State', 'SLO due', ''].map((t) => h('th', null, t)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Priority', 'Ticket', 'Queue', 'State', 'SLO due', ''].map((t) => h('th', null, t)),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -442,17 +487,33 @@
             h(
               'td',
               null,
-              h('dl', { class: 'dues' }, [
-                ['Ack', due(t.ackDueWall, t.state !== 'open')],
-                ['First response', due(t.firstResponseDueWall, t.state === 'resolved')],
-                ['Resolve', due(t.resolveDueWall, t.state === 'resolved')],
-              ].map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v)))),
+              h(
+                'dl',
+                { class: 'dues' },
+                [
+                  ['Ack', due(t.ackDueWall, t.state !== 'open')],
+                  ['First response', due(t.firstResponseDueWall, t.state === 'resolved')],
+                  ['Resolve', due(t.resolveDueWall, t.state === 'resolved')],
+                ].map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
+              ),
             ),
             h(
               'td',
               { class: 'actions' },
-              t.state === 'open' ? h('button', { type: 'button', class: 'btn btn-small', onclick: (e) => ticketAction(t.id, 'ack', e.currentTarget) }, 'Acknowledge') : null,
-              t.state !== 'resolved' ? h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: (e) => ticketAction(t.id, 'resolve', e.currentTarget) }, 'Resolve') : null,
+              t.state === 'open'
+                ? h(
+                    'button',
+                    { type: 'button', class: 'btn btn-small', onclick: (e) => ticketAction(t.id, 'ack', e.currentTarget) },
+                    'Acknowledge',
+                  )
+                : null,
+              t.state !== 'resolved'
+                ? h(
+                    'button',
+                    { type: 'button', class: 'btn btn-small btn-primary', onclick: (e) => ticketAction(t.id, 'resolve', e.currentTarget) },
+                    'Resolve',
+                  )
+                : null,
             ),
           ),
         ),
@@ -482,7 +543,15 @@
     return scroll(
       'table',
       { class: 'table' },
-      h('thead', null, h('tr', null, ['Kind', 'Subject', 'To', 'Status', 'Decided', 'Sent'].map((t) => h('th', null, t)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Kind', 'Subject', 'To', 'Status', 'Decided', 'Sent'].map((t) => h('th', null, t)),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -508,20 +577,37 @@
     if (!Array.isArray(seriesList) || seriesList.length === 0) return h('p', { class: 'muted' }, 'No telemetry yet.');
     // series with an open signal first, then by name
     const hot = new Set(signals.filter((s) => s.state === 'open').flatMap((s) => String(s.metric).split('/')));
-    const ordered = [...seriesList].sort((x, y) => Number(hot.has(y.metric)) - Number(hot.has(x.metric)) || x.metric.localeCompare(y.metric));
+    const ordered = [...seriesList].sort(
+      (x, y) => Number(hot.has(y.metric)) - Number(hot.has(x.metric)) || x.metric.localeCompare(y.metric),
+    );
     const wrap = h('div', { class: 'charts' });
     for (const s of ordered.slice(0, MAX_CHARTS)) {
-      const slot = h('figure', { class: 'chart', 'data-metric': s.metric }, h('figcaption', null, h('code', null, s.metric)), h('div', { class: 'muted small' }, 'loading…'));
+      const slot = h(
+        'figure',
+        { class: 'chart', 'data-metric': s.metric },
+        h('figcaption', null, h('code', null, s.metric)),
+        h('div', { class: 'muted small' }, 'loading…'),
+      );
       wrap.appendChild(slot);
       const to = Date.parse(s.last);
       const from = to - CHART_DAYS * 86_400_000;
       const q = `metric=${encodeURIComponent(s.metric)}&from=${encodeURIComponent(new Date(from).toISOString())}&to=${encodeURIComponent(new Date(to + 1).toISOString())}`;
       api(`/api/accounts/${encodeURIComponent(account)}/series?${q}`).then(
-        (r) => slot.replaceChild(drawChart(r.points ?? [], from, to, signals.filter((g) => String(g.metric).split('/').includes(s.metric))), slot.lastChild),
+        (r) =>
+          slot.replaceChild(
+            drawChart(
+              r.points ?? [],
+              from,
+              to,
+              signals.filter((g) => String(g.metric).split('/').includes(s.metric)),
+            ),
+            slot.lastChild,
+          ),
         (err) => slot.replaceChild(h('p', { class: 'error-text small' }, `Could not load ${s.metric}: ${describe(err)}`), slot.lastChild),
       );
     }
-    if (ordered.length > MAX_CHARTS) wrap.appendChild(h('p', { class: 'muted small' }, `${ordered.length - MAX_CHARTS} more series not shown.`));
+    if (ordered.length > MAX_CHARTS)
+      wrap.appendChild(h('p', { class: 'muted small' }, `${ordered.length - MAX_CHARTS} more series not shown.`));
     return wrap;
   }
 
@@ -555,7 +641,13 @@
       const a = Math.max(fromMs, Date.parse(s.onset ?? s.openedAt));
       const b = s.resolvedAt ? Math.min(toMs, Date.parse(s.resolvedAt)) : toMs;
       if (!(b > a)) continue;
-      const r = svg('rect', { x: x(a), y: pad.t, width: Math.max(2, x(b) - x(a)), height: H - pad.t - pad.b, class: `episode sev-${s.severity}` });
+      const r = svg('rect', {
+        x: x(a),
+        y: pad.t,
+        width: Math.max(2, x(b) - x(a)),
+        height: H - pad.t - pad.b,
+        class: `episode sev-${s.severity}`,
+      });
       const title = svg('title');
       title.textContent = `${s.rule} (${s.severity}, ${s.state})`;
       r.appendChild(title);
@@ -638,7 +730,9 @@
     else {
       view.selected = null;
       renderList();
-      $('detail').replaceChildren(h('div', { class: 'card placeholder muted' }, 'Select an account to see its health, signals, advisories and tickets.'));
+      $('detail').replaceChildren(
+        h('div', { class: 'card placeholder muted' }, 'Select an account to see its health, signals, advisories and tickets.'),
+      );
     }
   });
 

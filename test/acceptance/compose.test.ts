@@ -101,7 +101,13 @@ function hostPort(service: string, spec: HostPortSpec): HostPort | undefined {
   if (typeof spec === 'number') return undefined;
   if (typeof spec === 'object') {
     if (spec.published === undefined) return undefined;
-    return { service, ip: spec.host_ip ?? '0.0.0.0', port: Number(withDefaults(String(spec.published))), protocol: spec.protocol ?? 'tcp', container: Number(spec.target) };
+    return {
+      service,
+      ip: spec.host_ip ?? '0.0.0.0',
+      port: Number(withDefaults(String(spec.published))),
+      protocol: spec.protocol ?? 'tcp',
+      container: Number(spec.target),
+    };
   }
   const [mapping = '', protocol = 'tcp'] = withDefaults(spec).split('/');
   const parts = mapping.split(':');
@@ -137,9 +143,12 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['forewarn', 'grafana', 'mailpit', 'postgres', 'victoriametrics']);
   });
 
-  it.each(allMounts.filter((m) => m.bind).map((m) => [m.service, m.source, m.target] as const))('%s: mounted host path %s (-> %s) exists', (_service, source) => {
-    expect(fs.existsSync(path.resolve(ROOT, source)), `${source} is mounted but does not exist`).toBe(true);
-  });
+  it.each(allMounts.filter((m) => m.bind).map((m) => [m.service, m.source, m.target] as const))(
+    '%s: mounted host path %s (-> %s) exists',
+    (_service, source) => {
+      expect(fs.existsSync(path.resolve(ROOT, source)), `${source} is mounted but does not exist`).toBe(true);
+    },
+  );
 
   it('declares every named volume it mounts', () => {
     const named = allMounts.filter((m) => !m.bind && m.source !== '').map((m) => m.source);
@@ -180,7 +189,8 @@ describe('docker-compose.yml', () => {
     for (const [i, a] of hostPorts.entries()) {
       for (const b of hostPorts.slice(i + 1)) {
         const sameIp = a.ip === b.ip || a.ip === '0.0.0.0' || b.ip === '0.0.0.0';
-        if (a.port === b.port && a.protocol === b.protocol && sameIp) clashes.push(`${a.service} and ${b.service} both publish ${a.port}/${a.protocol}`);
+        if (a.port === b.port && a.protocol === b.protocol && sameIp)
+          clashes.push(`${a.service} and ${b.service} both publish ${a.port}/${a.protocol}`);
       }
     }
     expect(clashes).toEqual([]);
@@ -205,17 +215,21 @@ describe('docker-compose.yml', () => {
       // a service_healthy condition needs a healthcheck on the dependency
       if (!Array.isArray(s.depends_on)) {
         for (const [d, c] of Object.entries(s.depends_on ?? {})) {
-          if (c.condition === 'service_healthy') expect((compose.services[d] as { healthcheck?: unknown }).healthcheck, `${d} has no healthcheck`).toBeDefined();
+          if (c.condition === 'service_healthy')
+            expect((compose.services[d] as { healthcheck?: unknown }).healthcheck, `${d} has no healthcheck`).toBeDefined();
         }
       }
     }
   });
 
-  it.each(services.filter(([, s]) => s.image !== undefined).map(([n, s]) => [n, s.image!] as const))('%s: image %s is pinned to a version tag', (_name, image) => {
-    const digest = image.includes('@sha256:');
-    const tag = /:([^/:@]+)$/.exec(image)?.[1];
-    expect(digest || (tag !== undefined && tag !== 'latest'), `${image} is not pinned`).toBe(true);
-  });
+  it.each(services.filter(([, s]) => s.image !== undefined).map(([n, s]) => [n, s.image!] as const))(
+    '%s: image %s is pinned to a version tag',
+    (_name, image) => {
+      const digest = image.includes('@sha256:');
+      const tag = /:([^/:@]+)$/.exec(image)?.[1];
+      expect(digest || (tag !== undefined && tag !== 'latest'), `${image} is not pinned`).toBe(true);
+    },
+  );
 
   it('gives every service an image or a build', () => {
     for (const [name, s] of services) expect(s.image ?? s.build, name).toBeDefined();
@@ -236,11 +250,19 @@ describe('docker-compose.yml', () => {
     for (const t of env.FOREWARN_TOKENS!.split(',')) expect(t.split(':')[1]!.length).toBeGreaterThanOrEqual(8);
     const pgEnv = envOf(compose.services.postgres!);
     const db = new URL(env.FOREWARN_USAGE_DB_URL!);
-    expect([db.hostname, db.port, db.username, decodeURIComponent(db.password), db.pathname]).toEqual(['postgres', '5432', pgEnv.POSTGRES_USER, pgEnv.POSTGRES_PASSWORD, `/${pgEnv.POSTGRES_DB}`]);
+    expect([db.hostname, db.port, db.username, decodeURIComponent(db.password), db.pathname]).toEqual([
+      'postgres',
+      '5432',
+      pgEnv.POSTGRES_USER,
+      pgEnv.POSTGRES_PASSWORD,
+      `/${pgEnv.POSTGRES_DB}`,
+    ]);
     // the pull sources mounted over rules/sources.yaml read their URLs from variables the service sets
     const rulesMount = allMounts.find((m) => m.service === 'forewarn' && m.target === `${env.FOREWARN_RULES_DIR}/sources.yaml`);
     expect(rulesMount, 'no sources.yaml mounted into the rules folder').toBeDefined();
-    const sources = (parse(fs.readFileSync(path.resolve(ROOT, rulesMount!.source), 'utf8')) as { sources: Array<{ url_env?: string; enabled?: boolean }> }).sources;
+    const sources = (
+      parse(fs.readFileSync(path.resolve(ROOT, rulesMount!.source), 'utf8')) as { sources: Array<{ url_env?: string; enabled?: boolean }> }
+    ).sources;
     expect(sources.filter((x) => x.enabled !== false).length).toBeGreaterThan(0);
     for (const src of sources) if (src.url_env) expect(env, `url_env ${src.url_env}`).toHaveProperty(src.url_env);
   });
@@ -265,15 +287,23 @@ describe('docker-compose.yml', () => {
   it('mounts the Grafana provisioning and the dashboards folder the provider reads', () => {
     const grafana = mountsOf('grafana', compose.services.grafana!);
     const target = (t: string) => grafana.find((m) => m.target === t);
-    expect(path.resolve(ROOT, target('/etc/grafana/provisioning/datasources')!.source)).toBe(path.join(ROOT, 'dashboards/provisioning/datasources'));
-    expect(path.resolve(ROOT, target('/etc/grafana/provisioning/dashboards')!.source)).toBe(path.join(ROOT, 'dashboards/provisioning/dashboards'));
-    const provider = parse(fs.readFileSync(path.join(ROOT, 'dashboards/provisioning/dashboards/forewarn.yaml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    expect(path.resolve(ROOT, target('/etc/grafana/provisioning/datasources')!.source)).toBe(
+      path.join(ROOT, 'dashboards/provisioning/datasources'),
+    );
+    expect(path.resolve(ROOT, target('/etc/grafana/provisioning/dashboards')!.source)).toBe(
+      path.join(ROOT, 'dashboards/provisioning/dashboards'),
+    );
+    const provider = parse(fs.readFileSync(path.join(ROOT, 'dashboards/provisioning/dashboards/forewarn.yaml'), 'utf8')) as {
+      providers: Array<{ options: { path: string } }>;
+    };
     for (const p of provider.providers) {
       const m = grafana.find((x) => x.target === p.options.path);
       expect(m, `provider path ${p.options.path} is not mounted`).toBeDefined();
       expect(path.resolve(ROOT, m!.source)).toBe(path.join(ROOT, 'dashboards'));
     }
-    const ds = parse(fs.readFileSync(path.join(ROOT, 'dashboards/provisioning/datasources/victoriametrics.yaml'), 'utf8')) as { datasources: Array<{ url: string }> };
+    const ds = parse(fs.readFileSync(path.join(ROOT, 'dashboards/provisioning/datasources/victoriametrics.yaml'), 'utf8')) as {
+      datasources: Array<{ url: string }>;
+    };
     for (const d of ds.datasources) expect(compose.services).toHaveProperty(new URL(d.url).hostname);
     const env = envOf(compose.services.grafana!);
     expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('true');
@@ -298,7 +328,9 @@ describe('deploy/postgres/init.sql (the sample pull source)', () => {
       await db.connect();
       try {
         await db.query(sql);
-        const cols = await db.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'usage_events' ORDER BY column_name`);
+        const cols = await db.query<{ column_name: string }>(
+          `SELECT column_name FROM information_schema.columns WHERE table_name = 'usage_events' ORDER BY column_name`,
+        );
         expect(cols.rows.map((r) => r.column_name)).toEqual(['account', 'id', 'metric', 'ts', 'updated_at', 'value']);
         const stats = await db.query<{ n: string; accounts: string; metrics: string; newest: Date }>(
           `SELECT count(*) AS n, count(DISTINCT account) AS accounts, count(DISTINCT metric) AS metrics, max(updated_at) AS newest FROM usage_events`,

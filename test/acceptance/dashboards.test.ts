@@ -102,15 +102,38 @@ function allPanels(d: Dashboard): Panel[] {
 function datasourceRefs(node: unknown, where = '$'): Array<[string, unknown]> {
   if (Array.isArray(node)) return node.flatMap((v, i) => datasourceRefs(v, `${where}[${i}]`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([k, v]) => (k === 'datasource' ? [[`${where}.${k}`, v] as [string, unknown]] : datasourceRefs(v, `${where}.${k}`)));
+  return Object.entries(node).flatMap(([k, v]) =>
+    k === 'datasource' ? [[`${where}.${k}`, v] as [string, unknown]] : datasourceRefs(v, `${where}.${k}`),
+  );
 }
 
-const BUILT_INS = new Set(['__interval', '__interval_ms', '__rate_interval', '__range', '__range_s', '__range_ms', '__from', '__to', '__dashboard', '__org', '__user', '__name', '__value', '__url_time_range', '__field', '__series', '__data', '__all_variables', '__timezone']);
+const BUILT_INS = new Set([
+  '__interval',
+  '__interval_ms',
+  '__rate_interval',
+  '__range',
+  '__range_s',
+  '__range_ms',
+  '__from',
+  '__to',
+  '__dashboard',
+  '__org',
+  '__user',
+  '__name',
+  '__value',
+  '__url_time_range',
+  '__field',
+  '__series',
+  '__data',
+  '__all_variables',
+  '__timezone',
+]);
 
 /** Variable names a query uses: `$name`, `${name}`, `${name:format}`, `[[name]]`. */
 function variablesUsed(expr: string): string[] {
   const names = new Set<string>();
-  for (const m of expr.matchAll(/\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))|\[\[([A-Za-z0-9_]+)(?::[^\]]*)?\]\]/g)) names.add((m[1] ?? m[2] ?? m[3])!);
+  for (const m of expr.matchAll(/\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))|\[\[([A-Za-z0-9_]+)(?::[^\]]*)?\]\]/g))
+    names.add((m[1] ?? m[2] ?? m[3])!);
   return [...names];
 }
 
@@ -130,16 +153,20 @@ interface Query {
 function queriesOf(d: Dashboard): Query[] {
   const out: Query[] = [];
   for (const p of allPanels(d)) {
-    for (const t of p.targets ?? []) if (t.expr !== undefined) out.push({ dashboard: d.uid, what: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
+    for (const t of p.targets ?? [])
+      if (t.expr !== undefined) out.push({ dashboard: d.uid, what: `panel ${p.id} "${p.title}" ${t.refId}`, expr: t.expr });
   }
   for (const a of d.annotations?.list ?? []) {
-    if (a.expr !== undefined) out.push({ dashboard: d.uid, what: `annotation "${a.name}"`, expr: a.expr, ...(a.step ? { step: a.step } : {}) });
+    if (a.expr !== undefined)
+      out.push({ dashboard: d.uid, what: `annotation "${a.name}"`, expr: a.expr, ...(a.step ? { step: a.step } : {}) });
   }
   return out;
 }
 
 const provisionedDatasources = (
-  parse(fs.readFileSync(path.join(DASHBOARDS_DIR, 'provisioning/datasources/victoriametrics.yaml'), 'utf8')) as { datasources: Array<{ uid: string; type: string; url: string }> }
+  parse(fs.readFileSync(path.join(DASHBOARDS_DIR, 'provisioning/datasources/victoriametrics.yaml'), 'utf8')) as {
+    datasources: Array<{ uid: string; type: string; url: string }>;
+  }
 ).datasources;
 
 describe('dashboards (JSON)', () => {
@@ -168,7 +195,8 @@ describe('dashboards (JSON)', () => {
     for (const p of allPanels(load(file))) {
       expect(p.gridPos, `panel ${p.id}`).toBeDefined();
       expect(p.gridPos!.x + p.gridPos!.w, `panel ${p.id} "${p.title}"`).toBeLessThanOrEqual(24);
-      if (p.type !== 'row') expect((p.targets ?? []).filter((t) => t.expr && t.expr.trim() !== '').length, `panel ${p.id} "${p.title}"`).toBeGreaterThan(0);
+      if (p.type !== 'row')
+        expect((p.targets ?? []).filter((t) => t.expr && t.expr.trim() !== '').length, `panel ${p.id} "${p.title}"`).toBeGreaterThan(0);
     }
   });
 
@@ -178,7 +206,10 @@ describe('dashboards (JSON)', () => {
     for (const [where, ref] of refs) {
       const r = ref as DatasourceRef | string | null;
       const found = typeof r === 'object' && r !== null && provisionedDatasources.some((ds) => ds.uid === r.uid && ds.type === r.type);
-      expect(found, `${file} ${where}: ${JSON.stringify(ref)} is not a provisioned datasource (uid ${provisionedDatasources.map((d) => d.uid).join(', ')})`).toBe(true);
+      expect(
+        found,
+        `${file} ${where}: ${JSON.stringify(ref)} is not a provisioned datasource (uid ${provisionedDatasources.map((d) => d.uid).join(', ')})`,
+      ).toBe(true);
     }
     // a panel or target without a datasource would fall back to whatever the default is
     for (const p of allPanels(load(file)).filter((x) => x.type !== 'row')) {
@@ -191,7 +222,8 @@ describe('dashboards (JSON)', () => {
     const defined = new Set((d.templating?.list ?? []).map((v) => v.name));
     const exprs = [...queriesOf(d).map((q) => q.expr), ...(d.templating?.list ?? []).map(variableQuery)];
     for (const expr of exprs) {
-      for (const name of variablesUsed(expr)) expect(BUILT_INS.has(name) || defined.has(name), `${file}: "${expr}" uses undefined variable $${name}`).toBe(true);
+      for (const name of variablesUsed(expr))
+        expect(BUILT_INS.has(name) || defined.has(name), `${file}: "${expr}" uses undefined variable $${name}`).toBe(true);
     }
   });
 
@@ -224,7 +256,9 @@ describe('dashboards (JSON)', () => {
     expect(provider.apiVersion).toBe(1);
     expect(provider.providers.length).toBeGreaterThan(0);
     // the container path is the one docker-compose.yml binds ./dashboards to
-    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: { grafana: { volumes: string[] } } };
+    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: { grafana: { volumes: string[] } };
+    };
     const binds = new Map(compose.services.grafana.volumes.map((v) => [v.split(':')[1]!, path.resolve(ROOT, v.split(':')[0]!)]));
     for (const p of provider.providers) {
       expect(p.type).toBe('file');
@@ -264,12 +298,15 @@ function substitute(expr: string, vars: Record<string, string>, rangeMs: number)
     __range_s: String(Math.round(rangeMs / 1000)),
     __range_ms: String(rangeMs),
   };
-  const out = expr.replace(/\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))|\[\[([A-Za-z0-9_]+)\]\]/g, (whole, a?: string, b?: string, c?: string) => {
-    const name = (a ?? b ?? c)!;
-    const v = values[name];
-    if (v === undefined) throw new Error(`no value for variable $${name} in "${expr}"`);
-    return v;
-  });
+  const out = expr.replace(
+    /\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))|\[\[([A-Za-z0-9_]+)\]\]/g,
+    (whole, a?: string, b?: string, c?: string) => {
+      const name = (a ?? b ?? c)!;
+      const v = values[name];
+      if (v === undefined) throw new Error(`no value for variable $${name} in "${expr}"`);
+      return v;
+    },
+  );
   return out;
 }
 
@@ -301,7 +338,9 @@ function startSmtp(received: string[]): Promise<{ server: SMTPServer; port: numb
       });
     },
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port })),
+  );
 }
 
 /** Loads deploy/postgres/init.sql into a scratch database; returns its URL and how to drop it. */
@@ -480,7 +519,9 @@ describe('dashboards (every query returns data from the demo fleet in a real Vic
     const advisories = fw.state.listAdvisories({ limit: 100_000 }).filter((a) => a.status === 'sent');
     const signals = fw.state.listSignals({ limit: 100_000 });
     account =
-      fleet.incidents.map((i) => i.account).find((id) => signals.some((s) => s.account === id) && advisories.some((a) => a.account === id)) ?? '';
+      fleet.incidents
+        .map((i) => i.account)
+        .find((id) => signals.some((s) => s.account === id) && advisories.some((a) => a.account === id)) ?? '';
     await fw.close();
     fw = undefined;
     await vm.flush();
@@ -584,7 +625,10 @@ describe('dashboards (every query returns data from the demo fleet in a real Vic
   });
 
   it('the rejects panel breaks the bad lines and the bad pulled row down by reason', async () => {
-    const series = await queryRange(`sum by (reason) (increase(forewarn_points_rejected_total[${promDuration(endMs - startMs + HOUR)}]))`, '1h');
+    const series = await queryRange(
+      `sum by (reason) (increase(forewarn_points_rejected_total[${promDuration(endMs - startMs + HOUR)}]))`,
+      '1h',
+    );
     expect(series.map((s) => s.metric.reason).sort()).toEqual(['future_timestamp', 'invalid_account', 'syntax']);
   });
 

@@ -44,7 +44,9 @@ function startSmtp(received: Received[]): Promise<{ server: SMTPServer; port: nu
       });
     },
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.server.address() as AddressInfo).port })),
+  );
 }
 
 /** Undoes quoted-printable soft breaks and =XX escapes enough to search the text. */
@@ -101,7 +103,10 @@ describe('pipeline end to end (HTTP + SMTP on loopback)', () => {
     await fw.close();
   };
   const api = (p: string, init: RequestInit & { token?: string } = {}) =>
-    fetch(`${base}${p}`, { ...init, headers: { authorization: `Bearer ${init.token ?? TOKENS.admin}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    fetch(`${base}${p}`, {
+      ...init,
+      headers: { authorization: `Bearer ${init.token ?? TOKENS.admin}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
 
   beforeAll(async () => {
     smtp = await startSmtp(received);
@@ -117,9 +122,36 @@ describe('pipeline end to end (HTTP + SMTP on loopback)', () => {
 
   it('registers accounts whose tiers come from their attributes', async () => {
     const accounts = [
-      { id: 'orbit-bank', name: 'Orbit Bank', contract_value_usd: 900_000, monthly_usage: 80e6, criticality: 'mission_critical', strategic: true, business_critical: true, csm: { name: 'Dana Whitfield', email: 'dana@vendor.test' }, technical_contacts: [{ name: 'Orbit SRE', email: 'sre@orbit.test' }], business_contacts: [{ name: 'Orbit Ops', email: 'ops@orbit.test' }] },
-      { id: 'pine-labs', name: 'Pine Labs', contract_value_usd: 40_000, monthly_usage: 500_000, criticality: 'medium', csm: { name: 'Luis Ortega', email: 'luis@vendor.test' }, technical_contacts: [{ name: 'Pine Dev', email: 'dev@pine.test' }], business_contacts: [{ name: 'Pine Owner', email: 'owner@pine.test' }] },
-      { id: 'quiet-co', name: 'Quiet Co', contract_value_usd: 2_000, monthly_usage: 10_000, criticality: 'low', technical_contacts: [{ name: 'Quiet', email: 'it@quiet.test' }] },
+      {
+        id: 'orbit-bank',
+        name: 'Orbit Bank',
+        contract_value_usd: 900_000,
+        monthly_usage: 80e6,
+        criticality: 'mission_critical',
+        strategic: true,
+        business_critical: true,
+        csm: { name: 'Dana Whitfield', email: 'dana@vendor.test' },
+        technical_contacts: [{ name: 'Orbit SRE', email: 'sre@orbit.test' }],
+        business_contacts: [{ name: 'Orbit Ops', email: 'ops@orbit.test' }],
+      },
+      {
+        id: 'pine-labs',
+        name: 'Pine Labs',
+        contract_value_usd: 40_000,
+        monthly_usage: 500_000,
+        criticality: 'medium',
+        csm: { name: 'Luis Ortega', email: 'luis@vendor.test' },
+        technical_contacts: [{ name: 'Pine Dev', email: 'dev@pine.test' }],
+        business_contacts: [{ name: 'Pine Owner', email: 'owner@pine.test' }],
+      },
+      {
+        id: 'quiet-co',
+        name: 'Quiet Co',
+        contract_value_usd: 2_000,
+        monthly_usage: 10_000,
+        criticality: 'low',
+        technical_contacts: [{ name: 'Quiet', email: 'it@quiet.test' }],
+      },
     ];
     for (const a of accounts) {
       const { id, ...body } = a;
@@ -256,8 +288,17 @@ describe('pipeline end to end (HTTP + SMTP on loopback)', () => {
 
   it('reports malformed lines with their line numbers and keeps the good ones', async () => {
     const t = endMs;
-    const body = [`api,account=quiet-co latency_p95_ms=310 ${t}`, `api,account=quiet-co latency_p95_ms=abc ${t}`, `api latency_p95_ms=1 ${t}`, `api,account=quiet-co requests=5i ${t}`].join('\n');
-    const res = await fetch(`${base}/api/v2/write?precision=ms`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.ingest}` }, body });
+    const body = [
+      `api,account=quiet-co latency_p95_ms=310 ${t}`,
+      `api,account=quiet-co latency_p95_ms=abc ${t}`,
+      `api latency_p95_ms=1 ${t}`,
+      `api,account=quiet-co requests=5i ${t}`,
+    ].join('\n');
+    const res = await fetch(`${base}/api/v2/write?precision=ms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.ingest}` },
+      body,
+    });
     expect(res.status).toBe(400);
     const j = (await res.json()) as { error: string; detail: { accepted: number; rejected: Array<{ line: number; code: string }> } };
     expect(j.detail.accepted).toBe(2);

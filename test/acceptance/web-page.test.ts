@@ -92,11 +92,33 @@ describe('the CSM web page in Chromium', () => {
     open = await startServer({});
     const { base } = open;
     const accounts = [
-      { id: 'orbit-bank', name: 'Orbit Bank', contract_value_usd: 900_000, monthly_usage: 80e6, criticality: 'mission_critical', strategic: true, business_critical: true, csm: { name: 'Dana Whitfield', email: 'dana@vendor.test' }, technical_contacts: [{ name: 'Orbit SRE', email: 'sre@orbit.test' }], region: 'eu-west' },
-      { id: 'quiet-co', name: 'Quiet Co', contract_value_usd: 2_000, monthly_usage: 10_000, criticality: 'low', technical_contacts: [{ name: 'Quiet', email: 'it@quiet.test' }] },
+      {
+        id: 'orbit-bank',
+        name: 'Orbit Bank',
+        contract_value_usd: 900_000,
+        monthly_usage: 80e6,
+        criticality: 'mission_critical',
+        strategic: true,
+        business_critical: true,
+        csm: { name: 'Dana Whitfield', email: 'dana@vendor.test' },
+        technical_contacts: [{ name: 'Orbit SRE', email: 'sre@orbit.test' }],
+        region: 'eu-west',
+      },
+      {
+        id: 'quiet-co',
+        name: 'Quiet Co',
+        contract_value_usd: 2_000,
+        monthly_usage: 10_000,
+        criticality: 'low',
+        technical_contacts: [{ name: 'Quiet', email: 'it@quiet.test' }],
+      },
     ];
     for (const { id, ...body } of accounts) {
-      const res = await fetch(`${base}/api/accounts/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${base}/api/accounts/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status, await res.text()).toBe(201);
     }
     // eight days of latency; Orbit Bank's climbs to 4x over the last five hours and is still high
@@ -110,7 +132,10 @@ describe('the CSM web page in Chromium', () => {
       batch = [];
     };
     for (let t = endMs - 8 * 24 * HOUR; t <= endMs; t += STEP) {
-      for (const [id, baseMs, incident] of [['orbit-bank', 180, true], ['quiet-co', 300, false]] as const) {
+      for (const [id, baseMs, incident] of [
+        ['orbit-bank', 180, true],
+        ['quiet-co', 300, false],
+      ] as const) {
         let v = latency(t, baseMs, i++);
         if (incident && t >= incidentStart) v *= 1 + 3 * Math.min(1, (t - incidentStart) / (2 * HOUR));
         batch.push(`api,account=${id} latency_p95_ms=${v.toFixed(2)},requests=${1000 + (i % 7)}i ${t}`);
@@ -173,7 +198,10 @@ describe('the CSM web page in Chromium', () => {
     expect(await rows.first().getAttribute('data-account')).toBe('orbit-bank');
 
     // filter by tier, then search
-    const strategic = accounts.filter((a) => a.tier === 'strategic').map((a) => a.id).sort();
+    const strategic = accounts
+      .filter((a) => a.tier === 'strategic')
+      .map((a) => a.id)
+      .sort();
     await page.selectOption('#tier-filter', 'strategic');
     const shownIds = async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-account')))).sort();
     expect(await shownIds()).toEqual(strategic);
@@ -223,7 +251,11 @@ describe('the CSM web page in Chromium', () => {
     expect(await ackDue.count()).toBe(1);
     const shown = (await ackDue.textContent()) ?? '';
     expect(shown).not.toContain('T');
-    const local = new Date(ticket!.ackDueWall!).toLocaleString('en-US', { timeZone: 'America/New_York', hour: 'numeric', minute: '2-digit' });
+    const local = new Date(ticket!.ackDueWall!).toLocaleString('en-US', {
+      timeZone: 'America/New_York',
+      hour: 'numeric',
+      minute: '2-digit',
+    });
     expect(shown.replace(/\u202f/g, ' ')).toContain(local.replace(/\u202f/g, ' '));
 
     // a chart of the incident series with the signal's episode shaded

@@ -8,8 +8,20 @@ import { isOpenMetrics, parseExposition, parseValue } from './exposition.ts';
 describe('parseExposition: sample lines (Prometheus text format)', () => {
   it.each<[string, string, { name: string; labels: Record<string, string>; value: number; tsMs?: number }]>([
     ['bare name and value', 'up 1', { name: 'up', labels: {}, value: 1 }],
-    ['labels and a ms timestamp', 'http_requests_total{method="post",code="200"} 1027 1395066363000', { name: 'http_requests_total', labels: { method: 'post', code: '200' }, value: 1027, tsMs: 1395066363000 }],
-    ['escapes in label values', String.raw`msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e9`, { name: 'msdos_file_access_time_seconds', labels: { path: 'C:\\DIR\\FILE.TXT', error: 'Cannot find file:\n"FILE.TXT"' }, value: 1458255915 }],
+    [
+      'labels and a ms timestamp',
+      'http_requests_total{method="post",code="200"} 1027 1395066363000',
+      { name: 'http_requests_total', labels: { method: 'post', code: '200' }, value: 1027, tsMs: 1395066363000 },
+    ],
+    [
+      'escapes in label values',
+      String.raw`msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e9`,
+      {
+        name: 'msdos_file_access_time_seconds',
+        labels: { path: 'C:\\DIR\\FILE.TXT', error: 'Cannot find file:\n"FILE.TXT"' },
+        value: 1458255915,
+      },
+    ],
     ['a trailing comma and spaces in the label set', 'm{ a="1" , b="2", } 3', { name: 'm', labels: { a: '1', b: '2' }, value: 3 }],
     ['empty label set', 'm{} 3', { name: 'm', labels: {}, value: 3 }],
     ['colons in names', 'job:requests:rate5m{tenant="acme"} 0.5', { name: 'job:requests:rate5m', labels: { tenant: 'acme' }, value: 0.5 }],

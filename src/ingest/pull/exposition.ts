@@ -161,7 +161,10 @@ function parseSampleLine(s: string, openMetrics: boolean): Parsed | Problem | st
     const t = tokens[1];
     const n = openMetrics ? (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) * 1000 : NaN) : /^-?\d+$/.test(t) ? Number(t) : NaN;
     if (!Number.isFinite(n) || Math.abs(n) > 8.64e15) {
-      return { code: 'bad_timestamp', reason: `invalid timestamp "${t.slice(0, 40)}" for ${name} (${openMetrics ? 'seconds' : 'integer milliseconds'})` };
+      return {
+        code: 'bad_timestamp',
+        reason: `invalid timestamp "${t.slice(0, 40)}" for ${name} (${openMetrics ? 'seconds' : 'integer milliseconds'})`,
+      };
     }
     out.tsMs = Math.floor(n);
   }

@@ -138,7 +138,12 @@ describe('http json source: polling with a cursor', () => {
   });
 
   it('rejects bad items with their index and reason, ingests the good ones, and goes on', async () => {
-    records = [rec('acme', T0 - MIN, 1), rec('', T0 - MIN, 2), rec('acme', T0 - MIN, 'lots'), { ...rec('globex', T0 - MIN, 4), period_end: '2024-03-07 11:59' }];
+    records = [
+      rec('acme', T0 - MIN, 1),
+      rec('', T0 - MIN, 2),
+      rec('acme', T0 - MIN, 'lots'),
+      { ...rec('globex', T0 - MIN, 4), period_end: '2024-03-07 11:59' },
+    ];
     const r = run(jsonSource());
     expect(await r.pull()).toEqual([`acme api_calls ${iso(T0 - MIN)} 1`]);
     const status = r.scheduler.statusJson()[0]!;
@@ -152,9 +157,17 @@ describe('http json source: polling with a cursor', () => {
   });
 
   it.each<[string, () => void, RegExp]>([
-    ['an HTTP error', () => (failWith = { status: 503, body: '{"error":"maintenance"}' }), /^GET http:\/\/127\.0\.0\.1:\d+\/api\/usage\?tenant=all: HTTP 503 Service Unavailable: \{"error":"maintenance"\}$/],
+    [
+      'an HTTP error',
+      () => (failWith = { status: 503, body: '{"error":"maintenance"}' }),
+      /^GET http:\/\/127\.0\.0\.1:\d+\/api\/usage\?tenant=all: HTTP 503 Service Unavailable: \{"error":"maintenance"\}$/,
+    ],
     ['a body that is not json', () => (failWith = { status: 200, body: '<html>' }), /body is not valid json/],
-    ['an items path that is not an array', () => (failWith = { status: 200, body: '{"data":{"records":{}}}' }), /items path "data.records" is not an array \(got an object\)/],
+    [
+      'an items path that is not an array',
+      () => (failWith = { status: 200, body: '{"data":{"records":{}}}' }),
+      /items path "data.records" is not an array \(got an object\)/,
+    ],
   ])('%s is a failure with backoff, and the source recovers', async (_name, breakIt, message) => {
     records = [rec('acme', T0 - MIN, 1)];
     breakIt();

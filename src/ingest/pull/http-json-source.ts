@@ -59,7 +59,8 @@ export function createHttpJsonSource(options: HttpJsonSourceOptions): PullSource
       throw new Error(`GET ${url.href}: ${errorText(err)}`, { cause: err });
     }
     const text = await res.text();
-    if (!res.ok) throw new Error(`GET ${url.href}: HTTP ${res.status} ${res.statusText}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`);
+    if (!res.ok)
+      throw new Error(`GET ${url.href}: HTTP ${res.status} ${res.statusText}${text.trim() ? `: ${text.trim().slice(0, 200)}` : ''}`);
     if (text.length > MAX_BODY_CHARS) throw new Error(`GET ${url.href}: body over ${MAX_BODY_CHARS} characters`);
     let body: unknown;
     try {
@@ -69,7 +70,9 @@ export function createHttpJsonSource(options: HttpJsonSourceOptions): PullSource
     }
     const items = spec.items === undefined ? body : readField(body, spec.items, true);
     if (!Array.isArray(items)) {
-      throw new Error(`GET ${url.href}: ${spec.items === undefined ? 'the body' : `items path "${spec.items}"`} is not an array (got ${describe(items)})`);
+      throw new Error(
+        `GET ${url.href}: ${spec.items === undefined ? 'the body' : `items path "${spec.items}"`} is not an array (got ${describe(items)})`,
+      );
     }
     const nowMs = ctx.clock.nowMs();
     const points: Point[] = [];

@@ -66,7 +66,12 @@ describe('toNumber', () => {
 });
 
 describe('createRowMapper', () => {
-  const long: FieldMapping = { account: { from: 'account' }, time: 'ts', timeUnit: 'ms', values: [{ metric: { from: 'metric' }, value: 'value' }] };
+  const long: FieldMapping = {
+    account: { from: 'account' },
+    time: 'ts',
+    timeUnit: 'ms',
+    values: [{ metric: { from: 'metric' }, value: 'value' }],
+  };
   const wide: FieldMapping = {
     account: { from: 'customer.id' },
     time: 'period.end',
@@ -76,15 +81,33 @@ describe('createRowMapper', () => {
       { metric: { fixed: 'storage_gb' }, value: 'usage.gb' },
     ],
   };
-  const fixedAccount: FieldMapping = { account: { fixed: 'acme' }, timeUnit: 'ms', values: [{ metric: { fixed: 'queue_depth' }, value: 'depth' }] };
+  const fixedAccount: FieldMapping = {
+    account: { fixed: 'acme' },
+    timeUnit: 'ms',
+    values: [{ metric: { fixed: 'queue_depth' }, value: 'depth' }],
+  };
 
   it.each<[string, FieldMapping, boolean, unknown, Array<[string, string, number, number]>, Array<[string, RegExp]>]>([
     ['long row', long, false, { account: 'acme', metric: 'api_calls', ts: 1000, value: '5' }, [['acme', 'api_calls', 1000, 5]], []],
     ['numeric account id', long, false, { account: 42, metric: 'api_calls', ts: 1000, value: 5 }, [['42', 'api_calls', 1000, 5]], []],
-    ['missing account rejects the row', long, false, { metric: 'api_calls', ts: 1000, value: 5 }, [], [['missing_account', /account field "account" is missing/]]],
+    [
+      'missing account rejects the row',
+      long,
+      false,
+      { metric: 'api_calls', ts: 1000, value: 5 },
+      [],
+      [['missing_account', /account field "account" is missing/]],
+    ],
     ['empty metric', long, false, { account: 'acme', metric: ' ', ts: 1000, value: 5 }, [], [['missing_metric', /not a non-empty string/]]],
     ['null time', long, false, { account: 'acme', metric: 'm', ts: null, value: 5 }, [], [['bad_timestamp', /time field "ts" is null/]]],
-    ['null value in a long row is a reject', long, false, { account: 'acme', metric: 'm', ts: 1, value: null }, [], [['bad_value', /value field "value" of m is not a number \(null\)/]]],
+    [
+      'null value in a long row is a reject',
+      long,
+      false,
+      { account: 'acme', metric: 'm', ts: 1, value: null },
+      [],
+      [['bad_value', /value field "value" of m is not a number \(null\)/]],
+    ],
     ['infinite value', long, false, { account: 'acme', metric: 'm', ts: 1, value: 'Infinity' }, [], [['non_finite', /is Infinity/]]],
     [
       'wide item: one point per value, dotted paths, seconds',

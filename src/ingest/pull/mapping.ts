@@ -112,7 +112,10 @@ export function createRowMapper(mapping: FieldMapping, options: RowMapperOptions
     let tsMs = Math.floor(nowMs);
     if (mapping.time !== undefined) {
       const raw = readField(row, mapping.time, dotted);
-      const t = raw === undefined || raw === null ? `time field "${mapping.time}" is ${raw === null ? 'null' : 'missing'}` : toTimeMs(raw, mapping.timeUnit, zonelessIsUtc);
+      const t =
+        raw === undefined || raw === null
+          ? `time field "${mapping.time}" is ${raw === null ? 'null' : 'missing'}`
+          : toTimeMs(raw, mapping.timeUnit, zonelessIsUtc);
       if (typeof t === 'string') {
         out.errors.push({ code: 'bad_timestamp', reason: t });
         return out;
@@ -130,7 +133,10 @@ export function createRowMapper(mapping: FieldMapping, options: RowMapperOptions
       if ((raw === null || raw === undefined) && wide) continue;
       const value = toNumber(raw);
       if (value === undefined) {
-        out.errors.push({ code: 'bad_value', reason: `value field "${v.value}" of ${metric} is not a number (${raw === undefined ? 'missing' : describe(raw)})` });
+        out.errors.push({
+          code: 'bad_value',
+          reason: `value field "${v.value}" of ${metric} is not a number (${raw === undefined ? 'missing' : describe(raw)})`,
+        });
       } else if (!Number.isFinite(value)) {
         out.errors.push({ code: 'non_finite', reason: `value field "${v.value}" of ${metric} is ${String(value)}` });
       } else {

@@ -66,7 +66,12 @@ interface Run {
   scrape(): Promise<Array<[string, string, number, number]>>;
 }
 
-function run(spec: SourceSpec, state: StateStore = createSqliteStateStore({ path: ':memory:' }), env: Record<string, string> = {}, clock = new ManualClock(T0)): Run {
+function run(
+  spec: SourceSpec,
+  state: StateStore = createSqliteStateStore({ path: ':memory:' }),
+  env: Record<string, string> = {},
+  clock = new ManualClock(T0),
+): Run {
   const got: Point[] = [];
   const ingest: Pick<IngestService, 'ingest'> = {
     ingest: async (points) => {
@@ -123,7 +128,9 @@ describe('prometheus source: a scrape of a real exporter', () => {
     // 60 s later: +60 over two intervals is 30 per interval, so a missed scrape is not a spike
     replies.set('/metrics', { body: counters(220, 5, 42) });
     r.clock.advance(60 * S);
-    expect((await r.scrape()).filter(([a, m]) => a === 'acme' && m === 'app_api_requests_total')).toEqual([['acme', 'app_api_requests_total', T0 + 90 * S, 30]]);
+    expect((await r.scrape()).filter(([a, m]) => a === 'acme' && m === 'app_api_requests_total')).toEqual([
+      ['acme', 'app_api_requests_total', T0 + 90 * S, 30],
+    ]);
     // the exporter restarted: the counter starts again from 0
     replies.set('/metrics', { body: counters(12, 1, 42) });
     r.clock.advance(30 * S);
@@ -139,7 +146,9 @@ describe('prometheus source: a scrape of a real exporter', () => {
 
   it('counters: raw keeps the cumulative value from the first scrape', async () => {
     replies.set('/metrics', { body: counters(100, 5, 40) });
-    const r = run(promSource({ targets: [{ url: `${base}/metrics`, account: 'acme' }], include: ['app_api_errors_total'], counters: 'raw' }));
+    const r = run(
+      promSource({ targets: [{ url: `${base}/metrics`, account: 'acme' }], include: ['app_api_errors_total'], counters: 'raw' }),
+    );
     expect(await r.scrape()).toEqual([['acme', 'app_api_errors_total', T0, 5]]);
     await r.scheduler.stop();
   });
@@ -162,7 +171,14 @@ describe('prometheus source: a scrape of a real exporter', () => {
 
   it('OpenMetrics: sample timestamps in seconds are honoured, a timestamp that did not move is skipped, _created is ignored', async () => {
     const body = (v: number, ts: number) =>
-      ['# TYPE jobs counter', `jobs_total{tenant="acme"} ${v} ${ts}`, `jobs_created{tenant="acme"} 1700000000`, '# TYPE depth gauge', `depth{tenant="acme"} 3 ${ts}`, '# EOF'].join('\n');
+      [
+        '# TYPE jobs counter',
+        `jobs_total{tenant="acme"} ${v} ${ts}`,
+        `jobs_created{tenant="acme"} 1700000000`,
+        '# TYPE depth gauge',
+        `depth{tenant="acme"} 3 ${ts}`,
+        '# EOF',
+      ].join('\n');
     const type = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
     replies.set('/om', { type, body: body(10, 1709805600) });
     const r = run(promSource({ account_label: 'tenant', targets: [{ url: `${base}/om` }] }));
@@ -207,9 +223,23 @@ describe('prometheus source: a scrape of a real exporter', () => {
 
   it('bad lines, NaN values and samples without an account are rejected with their line; the rest is ingested', async () => {
     replies.set('/metrics', {
-      body: ['good{tenant="acme"} 1', 'broken{tenant="acme" 2', 'q{tenant="acme",quantile="0.5"} NaN', 'orphan 4', 'also_good{tenant="acme"} 5'].join('\n'),
+      body: [
+        'good{tenant="acme"} 1',
+        'broken{tenant="acme" 2',
+        'q{tenant="acme",quantile="0.5"} NaN',
+        'orphan 4',
+        'also_good{tenant="acme"} 5',
+      ].join('\n'),
     });
-    const r = run(promSource({ account_label: 'tenant', targets: [{ url: `${base}/metrics`, account: 'fallback' }, { url: `${base}/metrics?second`, account: 'other' }] }));
+    const r = run(
+      promSource({
+        account_label: 'tenant',
+        targets: [
+          { url: `${base}/metrics`, account: 'fallback' },
+          { url: `${base}/metrics?second`, account: 'other' },
+        ],
+      }),
+    );
     replies.set('/metrics?second', { body: 'x{tenant="acme"} 1\n' });
     await r.scrape();
     const status = r.scheduler.statusJson()[0]!;
@@ -235,15 +265,28 @@ describe('prometheus source: failing targets', () => {
   it('one failing target is a warning while the other is ingested; every target failing is a failure with backoff', async () => {
     replies.set('/a', { body: 'up{tenant="acme"} 1\n' });
     replies.set('/b', { status: 500, body: 'exporter broke' });
-    const r = run(promSource({ account_label: 'tenant', targets: [{ url: `${base}/a` }, { url: `${base}/b` }], headers_env: { Authorization: 'SCRAPE_AUTH' } }), undefined, { SCRAPE_AUTH: 'Bearer s3cret' });
+    const r = run(
+      promSource({
+        account_label: 'tenant',
+        targets: [{ url: `${base}/a` }, { url: `${base}/b` }],
+        headers_env: { Authorization: 'SCRAPE_AUTH' },
+      }),
+      undefined,
+      { SCRAPE_AUTH: 'Bearer s3cret' },
+    );
     expect(await r.scrape()).toEqual([['acme', 'up', T0, 1]]);
-    expect(r.scheduler.statusJson()[0]).toMatchObject({ consecutiveFailures: 0, lastError: { message: `GET ${base}/b: HTTP 500 Internal Server Error: exporter broke` } });
+    expect(r.scheduler.statusJson()[0]).toMatchObject({
+      consecutiveFailures: 0,
+      lastError: { message: `GET ${base}/b: HTTP 500 Internal Server Error: exporter broke` },
+    });
     expect(seenHeaders.get('/a')?.authorization).toBe('Bearer s3cret');
 
     replies.delete('/a');
     const outcome = await r.scheduler.runNow('app');
     expect(outcome.ok).toBe(false);
-    expect(outcome.error).toBe(`every target failed: GET ${base}/a: HTTP 404 Not Found: no such exporter; GET ${base}/b: HTTP 500 Internal Server Error: exporter broke`);
+    expect(outcome.error).toBe(
+      `every target failed: GET ${base}/a: HTTP 404 Not Found: no such exporter; GET ${base}/b: HTTP 500 Internal Server Error: exporter broke`,
+    );
     expect(r.scheduler.status()[0]).toMatchObject({ state: 'backoff', consecutiveFailures: 1, nextRunAtMs: T0 + 2 * S });
     await r.scheduler.stop();
   });

@@ -38,7 +38,12 @@ const MAX_BODY_CHARS = 64 * 1024 * 1024;
 
 /** A `*` glob over metric names as a regular expression. */
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Whether a sample counts up (so `counters: delta` applies), or is a `_created` sample to skip. */
@@ -124,7 +129,11 @@ export function createPrometheusSource(options: PrometheusSourceOptions): PullSo
         const labelled = spec.accountLabel !== undefined ? s.labels[spec.accountLabel] : undefined;
         const account = labelled !== undefined && labelled !== '' ? labelled : target.account;
         if (account === undefined) {
-          rejects.push({ origin, code: 'missing_account', reason: `${s.name}: no "${spec.accountLabel ?? ''}" label and the target has no account` });
+          rejects.push({
+            origin,
+            code: 'missing_account',
+            reason: `${s.name}: no "${spec.accountLabel ?? ''}" label and the target has no account`,
+          });
           continue;
         }
         if (!Number.isFinite(s.value)) {

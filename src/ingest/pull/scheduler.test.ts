@@ -23,7 +23,17 @@ const S = 1000;
 /** A source spec as sources.yaml would declare it (an http_json source; the kind does not matter here). */
 function spec(extra: Record<string, unknown> = {}): SourceSpec {
   return sourcesFileSchema.parse({
-    sources: [{ name: 'feed', kind: 'http_json', url: 'http://127.0.0.1:1/u', interval: '1m', backoff: { initial: '2s', max: '10s' }, map: { account: 'a', metric: 'm', value: 'v' }, ...extra }],
+    sources: [
+      {
+        name: 'feed',
+        kind: 'http_json',
+        url: 'http://127.0.0.1:1/u',
+        interval: '1m',
+        backoff: { initial: '2s', max: '10s' },
+        map: { account: 'a', metric: 'm', value: 'v' },
+        ...extra,
+      },
+    ],
   }).sources[0]!;
 }
 
@@ -74,7 +84,11 @@ function harness(state: StateStore = createSqliteStateStore({ path: ':memory:' }
       ingested.push(points.filter((_, i) => !refuse.includes(lineOf(i))));
       return {
         accepted: points.length - refuse.length,
-        rejected: refuse.map((line) => ({ line, code: 'future_timestamp', reason: 'timestamp is more than 600s ahead of the server clock' })),
+        rejected: refuse.map((line) => ({
+          line,
+          code: 'future_timestamp',
+          reason: 'timestamp is more than 600s ahead of the server clock',
+        })),
         newAccounts: [],
       };
     },
@@ -111,7 +125,14 @@ describe('scheduler: schedule and backoff (manual clock)', () => {
   it('ok=>failing=>failing=>failing=>ok: retries after 2s, 4s, 8s, then back on the 1m interval', async () => {
     const h = harness();
     const s = spec();
-    const src = scripted(s, [[page({ points: [point(1)] })], new Error('connection refused'), new Error('connection refused'), new Error('HTTP 503'), [page()], [page()]]);
+    const src = scripted(s, [
+      [page({ points: [point(1)] })],
+      new Error('connection refused'),
+      new Error('connection refused'),
+      new Error('HTTP 503'),
+      [page()],
+      [page()],
+    ]);
     const scheduler = createSourceScheduler(h.options([s], () => src.source));
     const pulls = () => src.seen.length;
     const at = async (offsetMs: number) => {
@@ -126,7 +147,12 @@ describe('scheduler: schedule and backoff (manual clock)', () => {
     expect(pulls()).toBe(1); // not due yet
 
     await at(60 * S); // fails
-    expect(scheduler.status()[0]).toMatchObject({ state: 'backoff', consecutiveFailures: 1, nextRunAtMs: T0 + 62 * S, lastError: { atMs: T0 + 60 * S, message: 'connection refused' } });
+    expect(scheduler.status()[0]).toMatchObject({
+      state: 'backoff',
+      consecutiveFailures: 1,
+      nextRunAtMs: T0 + 62 * S,
+      lastError: { atMs: T0 + 60 * S, message: 'connection refused' },
+    });
     await at(61 * S);
     expect(pulls()).toBe(2);
     await at(62 * S); // fails again: 4s
@@ -137,7 +163,12 @@ describe('scheduler: schedule and backoff (manual clock)', () => {
 
     await at(74 * S); // recovers
     expect(pulls()).toBe(5);
-    expect(scheduler.status()[0]).toMatchObject({ state: 'idle', consecutiveFailures: 0, lastSuccessAtMs: T0 + 74 * S, nextRunAtMs: T0 + 134 * S });
+    expect(scheduler.status()[0]).toMatchObject({
+      state: 'idle',
+      consecutiveFailures: 0,
+      lastSuccessAtMs: T0 + 74 * S,
+      nextRunAtMs: T0 + 134 * S,
+    });
     expect(await metricValue(h.metrics, 'forewarn_source_consecutive_failures', { source: 'feed' })).toBe(0);
     expect(await metricValue(h.metrics, 'forewarn_source_pulls_total', { source: 'feed', outcome: 'failure' })).toBe(3);
     expect(await metricValue(h.metrics, 'forewarn_source_pulls_total', { source: 'feed', outcome: 'success' })).toBe(2);
@@ -164,7 +195,10 @@ describe('scheduler: cursors', () => {
     const h = harness();
     const s = spec();
     const src = scripted(s, [
-      [page({ points: [point(1)], origins: ['items[0]'], cursor: 'c1' }), page({ points: [point(2)], origins: ['items[0]'], cursor: 'c2' })],
+      [
+        page({ points: [point(1)], origins: ['items[0]'], cursor: 'c1' }),
+        page({ points: [point(2)], origins: ['items[0]'], cursor: 'c2' }),
+      ],
       [page({ points: [point(2)], origins: ['items[0]'], cursor: 'c2' })],
     ]);
     // the first page is stored, the write of the second page fails
@@ -243,7 +277,13 @@ describe('scheduler: rejects and status', () => {
     const outcome = await scheduler.runNow('feed');
     expect(outcome).toEqual({ ok: true, accepted: 2, rejected: 2 });
     const json = scheduler.statusJson()[0]!;
-    expect(json).toMatchObject({ pointsPulled: 2, rowsRejected: 2, skipped: 4, rejectsByReason: { bad_value: 1, future_timestamp: 1 }, lastError: null });
+    expect(json).toMatchObject({
+      pointsPulled: 2,
+      rowsRejected: 2,
+      skipped: 4,
+      rejectsByReason: { bad_value: 1, future_timestamp: 1 },
+      lastError: null,
+    });
     expect(json.recentRejects.map((r) => [r.origin, r.code])).toEqual([
       ['items[1]', 'bad_value'],
       ['items[2]', 'future_timestamp'],
@@ -310,10 +350,14 @@ describe('scheduler: enabled flag, settings from the environment, stop', () => {
   it('fails at creation naming the source and the unset environment variable', () => {
     const h = harness();
     const sql = sourcesFileSchema.parse({
-      sources: [{ name: 'db', kind: 'sql', url_env: 'FOREWARN_TEST_UNSET_DB_URL', table: 't', map: { account: 'a', metric: 'm', value: 'v' } }],
+      sources: [
+        { name: 'db', kind: 'sql', url_env: 'FOREWARN_TEST_UNSET_DB_URL', table: 't', map: { account: 'a', metric: 'm', value: 'v' } },
+      ],
     }).sources;
     const options = { ...h.options(sql, undefined), env: {} };
-    expect(() => createSourceScheduler(options)).toThrow('source "db": environment variable FOREWARN_TEST_UNSET_DB_URL (url_env) is not set');
+    expect(() => createSourceScheduler(options)).toThrow(
+      'source "db": environment variable FOREWARN_TEST_UNSET_DB_URL (url_env) is not set',
+    );
   });
 
   it('stop waits for the running pull, closes the sources, and nothing runs afterwards', async () => {

@@ -190,7 +190,9 @@ export function createSourceScheduler(options: SourceSchedulerOptions): SourceSc
       entry.nextRunAtMs = endAt + backoffDelayMs(spec, failures);
       tracker.failed(endAt, message, entry.nextRunAtMs, performance.now() - t0);
       if (entry.lastLogged !== message) {
-        log(`forewarn: source "${spec.name}" failed (attempt ${failures}, next in ${Math.round((entry.nextRunAtMs - endAt) / 1000)}s): ${message}`);
+        log(
+          `forewarn: source "${spec.name}" failed (attempt ${failures}, next in ${Math.round((entry.nextRunAtMs - endAt) / 1000)}s): ${message}`,
+        );
         entry.lastLogged = message;
       }
       return { ok: false, accepted, rejected, error: message };
@@ -248,8 +250,8 @@ export function createSourceScheduler(options: SourceSchedulerOptions): SourceSc
       stopped = true;
       if (timer) clearInterval(timer);
       abort.abort(new Error('forewarn is shutting down'));
-      await Promise.allSettled(entries.map((e) => e.running));
-      await Promise.allSettled(entries.map((e) => e.source?.close()));
+      await Promise.allSettled(entries.flatMap((e) => (e.running ? [e.running] : [])));
+      await Promise.allSettled(entries.flatMap((e) => (e.source ? [e.source.close()] : [])));
     },
   };
   return scheduler;

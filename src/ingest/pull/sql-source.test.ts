@@ -121,7 +121,12 @@ describe('sql source: incremental pulls across a restart, ties at every page bou
     ['table mode (generated keyset query)', (t) => ({ table: t, batch_size: 3, max_pages: 2, map: MAP }), false],
     [
       'query mode, keyset (updated_at, id) > ($1, $2) LIMIT $3',
-      (t) => ({ query: `SELECT ${COLUMNS} FROM "${t}" WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`, batch_size: 3, max_pages: 2, map: MAP }),
+      (t) => ({
+        query: `SELECT ${COLUMNS} FROM "${t}" WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`,
+        batch_size: 3,
+        max_pages: 2,
+        map: MAP,
+      }),
       false,
     ],
     [
@@ -168,7 +173,9 @@ describe('sql source: incremental pulls across a restart, ties at every page bou
 
   it('reads several value columns of a wide row as several metrics (query mode, event time from a date)', async () => {
     const table = db.uniqueName('fw_pull_daily');
-    await db.client.query(`CREATE TABLE "${table}" (id serial PRIMARY KEY, tenant text, day date, api_calls bigint, storage_gb numeric, updated_at timestamp)`);
+    await db.client.query(
+      `CREATE TABLE "${table}" (id serial PRIMARY KEY, tenant text, day date, api_calls bigint, storage_gb numeric, updated_at timestamp)`,
+    );
     await db.client.query(
       `INSERT INTO "${table}" (tenant, day, api_calls, storage_gb, updated_at) VALUES
        ('acme', '2024-03-05', 9007199254740993, 1.25, '2024-03-06 00:00:00.5'), ('globex', '2024-03-05', 12, NULL, '2024-03-06 00:00:00.5')`,
@@ -225,7 +232,10 @@ describe('sql source: bad rows, stuck pages, settle, outages', () => {
 
   it('inclusive query: a full page of rows sharing one cursor value is an error naming the fix, not a loop', async () => {
     const table = await createUsageTable();
-    await insert(table, range(1, 4).map((id): [number, string] => [id, '2024-03-07 10:00:00+00']));
+    await insert(
+      table,
+      range(1, 4).map((id): [number, string] => [id, '2024-03-07 10:00:00+00']),
+    );
     const spec = sqlSource({ query: `SELECT ${COLUMNS} FROM "${table}" WHERE updated_at >= $1 ORDER BY updated_at, id LIMIT 3`, map: MAP });
     const got: Point[] = [];
     const run = start(spec, stateFile(), got);
@@ -251,7 +261,13 @@ describe('sql source: bad rows, stuck pages, settle, outages', () => {
 
   it('a server that refuses connections is a failure with the reason, retried after the backoff', async () => {
     const clock = new ManualClock(T0);
-    const spec = sqlSource({ url: 'postgres://postgres@127.0.0.1:1/test', timeout: '2s', backoff: { initial: '10s', max: '1m' }, table: 'nowhere', map: MAP });
+    const spec = sqlSource({
+      url: 'postgres://postgres@127.0.0.1:1/test',
+      timeout: '2s',
+      backoff: { initial: '10s', max: '1m' },
+      table: 'nowhere',
+      map: MAP,
+    });
     const run = start(spec, stateFile(), [], clock);
     const outcome = await run.scheduler.runNow('usage');
     expect(outcome.ok).toBe(false);
@@ -279,7 +295,13 @@ describe('sql source: the page queries', () => {
       ['2024-03-07 10:00:00.000001+00', '42'],
     ],
     ['table, start before the first pull', { table: 'usage', start: '2024-01-01' }, undefined, 'WHERE "updated_at" > $1', ['2024-01-01']],
-    ['query, inclusive, first pull from -infinity', { query: 'SELECT * FROM u WHERE updated_at >= $1 ORDER BY updated_at' }, undefined, 'SELECT * FROM u WHERE updated_at >= $1 ORDER BY updated_at', ['-infinity']],
+    [
+      'query, inclusive, first pull from -infinity',
+      { query: 'SELECT * FROM u WHERE updated_at >= $1 ORDER BY updated_at' },
+      undefined,
+      'SELECT * FROM u WHERE updated_at >= $1 ORDER BY updated_at',
+      ['-infinity'],
+    ],
     [
       'query, keyset with $3',
       { query: 'SELECT * FROM u WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3', batch_size: 50, start: 0 },
@@ -294,4 +316,3 @@ describe('sql source: the page queries', () => {
     expect(q.values).toEqual(values);
   });
 });
-

@@ -107,7 +107,7 @@ function cellText(v: unknown): string | null {
   if (v instanceof Date) return v.toISOString();
   if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v as string | number | bigint | boolean);
+  return String(v);
 }
 
 /** Reads a persisted cursor, ignoring anything that does not look like one. */
@@ -163,7 +163,9 @@ export function createSqlSource(options: SqlSourceOptions): PullSource {
       if (rows.length > 0) {
         for (const col of [spec.cursor, spec.key]) {
           if (!fields.includes(col)) {
-            throw new Error(`${where}: the query result has no column "${col}" (${col === spec.cursor ? 'cursor' : 'key'}); columns: ${fields.join(', ')}`);
+            throw new Error(
+              `${where}: the query result has no column "${col}" (${col === spec.cursor ? 'cursor' : 'key'}); columns: ${fields.join(', ')}`,
+            );
           }
         }
       }

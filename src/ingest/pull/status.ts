@@ -158,7 +158,8 @@ export function createStatusTracker(
       tracker.refresh(nowMs);
     },
     refresh(nowMs) {
-      if (metrics && status.newestEventMs !== undefined) metrics.sourceLag.set({ source }, Math.max(0, nowMs - status.newestEventMs) / 1000);
+      if (metrics && status.newestEventMs !== undefined)
+        metrics.sourceLag.set({ source }, Math.max(0, nowMs - status.newestEventMs) / 1000);
     },
   };
   return tracker;

@@ -103,7 +103,11 @@ describe('smtp notifier', () => {
   async function serverAndNotifier(url: (port: number) => string, opts: { server?: SMTPServerOptions; pool?: boolean } = {}) {
     const server = await startSmtp(opts.server);
     cleanup.push(() => server.close());
-    const notifier = createSmtpNotifier({ url: url(server.port), from: 'forewarn@example.com', ...(opts.pool !== undefined ? { pool: opts.pool } : {}) });
+    const notifier = createSmtpNotifier({
+      url: url(server.port),
+      from: 'forewarn@example.com',
+      ...(opts.pool !== undefined ? { pool: opts.pool } : {}),
+    });
     cleanup.push(() => notifier.close());
     return { server, notifier };
   }
@@ -171,7 +175,11 @@ describe('smtp notifier', () => {
     const { server, notifier } = await serverAndNotifier((p) => `smtp://${CREDENTIALS}@127.0.0.1:${p}`, { pool: true });
     const results = await Promise.all([1, 2, 3].map((i) => notifier.send(email({ id: `adv-${i}` }))));
     expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
-    expect(server.received.map((m) => parseRawMessage(m.raw).messageId).sort()).toEqual(['<adv-1@forewarn>', '<adv-2@forewarn>', '<adv-3@forewarn>']);
+    expect(server.received.map((m) => parseRawMessage(m.raw).messageId).sort()).toEqual([
+      '<adv-1@forewarn>',
+      '<adv-2@forewarn>',
+      '<adv-3@forewarn>',
+    ]);
   });
 
   it.each([

@@ -164,9 +164,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
     /** chunks overlapping [from, to): max_ts >= from AND min_ts < to */
     rangeChunks: db.prepare('SELECT data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY max_ts').raw(),
     /** chunks overlapping the closed interval [from, to] */
-    overlapChunks: db
-      .prepare('SELECT id, data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? ORDER BY max_ts')
-      .raw(),
+    overlapChunks: db.prepare('SELECT id, data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? ORDER BY max_ts').raw(),
     lastChunks: db.prepare('SELECT id, n, data FROM chunks WHERE series_id = ? ORDER BY max_ts DESC LIMIT ?').raw(),
     seriesStats: db.prepare('SELECT count(*), total(n), min(min_ts), max(max_ts) FROM chunks WHERE series_id = ?').raw(),
     tailSizes: db.prepare('SELECT n FROM chunks WHERE series_id = ? ORDER BY max_ts DESC LIMIT ?').pluck(),
@@ -484,7 +482,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStor
       }
     }
     return dirty.map((s, k) =>
-      sortDedup({ tsMs: tsMs.subarray(offsets[k]!, offsets[k + 1]!), values: values.subarray(offsets[k]!, offsets[k + 1]!) }, s.memOrdered),
+      sortDedup({ tsMs: tsMs.subarray(offsets[k], offsets[k + 1]), values: values.subarray(offsets[k], offsets[k + 1]) }, s.memOrdered),
     );
   }
 

@@ -98,7 +98,7 @@ describe('embedded store', () => {
     const recovered = openStore(crash);
     for (let m = 0; m < 3; m++) {
       const r = await recovered.query(key('a', `m${m}`), -Infinity, Infinity);
-      expect(r.tsMs.length).toBe(Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 100 % 3 === m).length);
+      expect(r.tsMs.length).toBe(Array.from({ length: 500 }, (_, i) => i).filter((i) => (i % 100) % 3 === m).length);
       expect(plain(r)).toEqual(plain(await store.query(key('a', `m${m}`), -Infinity, Infinity)));
     }
     expect((await recovered.listSeries()).reduce((n, s) => n + s.points, 0)).toBe(500);
@@ -168,7 +168,7 @@ describe('embedded store', () => {
 
   it('matches the in-memory store through random writes, late points, duplicates, compactions, deletions and reopens', async () => {
     let seed = 12345;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const file = path.join(tempDir(), 'ts.db');
     const options = { flushPoints: 300, chunkPoints: 32, mergeFanIn: 3, synchronous: 'normal' as const };
     let store: TimeSeriesStore = openStore(file, options);
@@ -199,11 +199,14 @@ describe('embedded store', () => {
       for (const k of keys) {
         const from = Math.floor(rand() * (Math.max(...clock) + 50)) - 25;
         const to = from + Math.floor(rand() * 300);
-        expect(plain(await store.query(k, from, to)), `round ${round} ${k.metric} [${from}, ${to})`).toEqual(plain(await model.query(k, from, to)));
+        expect(plain(await store.query(k, from, to)), `round ${round} ${k.metric} [${from}, ${to})`).toEqual(
+          plain(await model.query(k, from, to)),
+        );
       }
     }
     expect(await store.listSeries()).toEqual(await model.listSeries());
-    for (const k of keys) expect(plain(await store.query(k, -Infinity, Infinity))).toEqual(plain(await model.query(k, -Infinity, Infinity)));
+    for (const k of keys)
+      expect(plain(await store.query(k, -Infinity, Infinity))).toEqual(plain(await model.query(k, -Infinity, Infinity)));
   });
 
   it('refuses a file written by a newer schema, naming the file', async () => {

@@ -11,25 +11,15 @@
  * Anomaly fields are written with 7 significant digits (plenty for a chart, and formatting them
  * is the largest cost of this sink: one line per scored point); raw points stay exact.
  */
-import type { Signal } from "../../domain/types.ts";
-import type {
-  AdvisoryOutput,
-  AnomalyOutput,
-  HealthOutput,
-  OutputSink,
-} from "../output-sink.ts";
-import type { InfluxWriter } from "./influx-writer.ts";
-import {
-  escapeKey,
-  formatLine,
-  formatMs,
-  isWritableName,
-} from "./line-format.ts";
+import type { Signal } from '../../domain/types.ts';
+import type { AdvisoryOutput, AnomalyOutput, HealthOutput, OutputSink } from '../output-sink.ts';
+import type { InfluxWriter } from './influx-writer.ts';
+import { escapeKey, formatLine, formatMs, isWritableName } from './line-format.ts';
 
 /** Options of {@link createInfluxOutputSink}. */
 export interface InfluxOutputSinkOptions {
   /** the writer of the server-backed store */
-  writer: Pick<InfluxWriter, "append">;
+  writer: Pick<InfluxWriter, 'append'>;
   /** spool the buffer once it holds this many bytes, without waiting for `flush()` (default 4 MiB) */
   maxBufferBytes?: number;
   /** told when spooling outputs fails (the outputs are then lost; ingest goes on) */
@@ -41,17 +31,14 @@ export const BAND_SIGMAS = 3;
 
 /** A derived value for a chart: 7 significant digits (about 3x cheaper than the shortest round-trip form). */
 function chartFloat(v: number): string {
-  return v === 0 ? "0" : v.toPrecision(7);
+  return v === 0 ? '0' : v.toPrecision(7);
 }
 
 /** Creates the sink. */
-export function createInfluxOutputSink(
-  options: InfluxOutputSinkOptions,
-): OutputSink {
+export function createInfluxOutputSink(options: InfluxOutputSinkOptions): OutputSink {
   const maxBufferBytes = options.maxBufferBytes ?? 4 * 1024 * 1024;
-  const onError =
-    options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
-  let buffer = "";
+  const onError = options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
+  let buffer = '';
   let lines = 0;
   // account -> watch id -> `forewarn_anomaly,account=..,rule=..,series=.. score=`
   const anomalyPrefixes = new Map<string, Map<string, string>>();
@@ -68,23 +55,15 @@ export function createInfluxOutputSink(
     if (lines === 0) return pending;
     const text = buffer;
     const n = lines;
-    buffer = "";
+    buffer = '';
     lines = 0;
     pending = options.writer.append(text, n, false).catch((err: unknown) => {
-      onError(
-        new Error(
-          `influx output sink: ${n} output lines not spooled: ${(err as Error).message}`,
-          { cause: err },
-        ),
-      );
+      onError(new Error(`influx output sink: ${n} output lines not spooled: ${(err as Error).message}`, { cause: err }));
     });
     return pending;
   };
 
-  const prefixOf = (
-    account: string,
-    watch: AnomalyOutput["watch"],
-  ): string | undefined => {
+  const prefixOf = (account: string, watch: AnomalyOutput['watch']): string | undefined => {
     let byWatch = anomalyPrefixes.get(account);
     if (!byWatch) {
       if (anomalyPrefixes.size >= 100_000) anomalyPrefixes.clear();
@@ -95,9 +74,8 @@ export function createInfluxOutputSink(
       if (!isWritableName(account)) return undefined;
       prefix = `forewarn_anomaly,account=${escapeKey(account)}`;
       if (isWritableName(watch.id)) prefix += `,rule=${escapeKey(watch.id)}`;
-      if (isWritableName(watch.series))
-        prefix += `,series=${escapeKey(watch.series)}`;
-      prefix += " score=";
+      if (isWritableName(watch.series)) prefix += `,series=${escapeKey(watch.series)}`;
+      prefix += ' score=';
       byWatch.set(watch.id, prefix);
     }
     return prefix;
@@ -111,22 +89,13 @@ export function createInfluxOutputSink(
       const prefix = prefixOf(p.account, p.watch);
       if (prefix === undefined) return;
       let line = prefix + chartFloat(s.score);
-      if (Number.isFinite(s.expected))
-        line += `,expected=${chartFloat(s.expected)}`;
-      if (Number.isFinite(s.observed))
-        line += `,observed=${chartFloat(s.observed)}`;
+      if (Number.isFinite(s.expected)) line += `,expected=${chartFloat(s.expected)}`;
+      if (Number.isFinite(s.observed)) line += `,observed=${chartFloat(s.observed)}`;
       if (Number.isFinite(s.deviation)) {
         line += `,deviation=${chartFloat(s.deviation)}`;
-        if (
-          s.deviation !== 0 &&
-          Number.isFinite(s.expected) &&
-          Number.isFinite(s.observed)
-        ) {
-          const half =
-            (BAND_SIGMAS * Math.abs(s.observed - s.expected)) /
-            Math.abs(s.deviation);
-          if (Number.isFinite(half))
-            line += `,lower=${chartFloat(s.expected - half)},upper=${chartFloat(s.expected + half)}`;
+        if (s.deviation !== 0 && Number.isFinite(s.expected) && Number.isFinite(s.observed)) {
+          const half = (BAND_SIGMAS * Math.abs(s.observed - s.expected)) / Math.abs(s.deviation);
+          if (Number.isFinite(half)) line += `,lower=${chartFloat(s.expected - half)},upper=${chartFloat(s.expected + half)}`;
         }
       }
       push(`${line} ${formatMs(p.tsMs)}`);
@@ -134,12 +103,12 @@ export function createInfluxOutputSink(
     health(h: HealthOutput) {
       push(
         formatLine(
-          "forewarn_health",
+          'forewarn_health',
           [
-            ["account", h.account],
-            ["tier", h.tier],
+            ['account', h.account],
+            ['tier', h.tier],
           ],
-          [["score", h.score]],
+          [['score', h.score]],
           h.tsMs,
         ),
       );
@@ -147,17 +116,17 @@ export function createInfluxOutputSink(
     signal(sig: Signal, tsMs: number, score: number) {
       push(
         formatLine(
-          "forewarn_signal",
+          'forewarn_signal',
           [
-            ["account", sig.account],
-            ["domain", sig.domain],
-            ["rule", sig.rule],
-            ["severity", sig.severity],
-            ["tier", sig.tier],
+            ['account', sig.account],
+            ['domain', sig.domain],
+            ['rule', sig.rule],
+            ['severity', sig.severity],
+            ['tier', sig.tier],
           ],
           [
-            ["open", sig.state === "open" ? 1 : 0],
-            ["score", score],
+            ['open', sig.state === 'open' ? 1 : 0],
+            ['score', score],
           ],
           tsMs,
         ),
@@ -166,14 +135,14 @@ export function createInfluxOutputSink(
     advisory(a: AdvisoryOutput) {
       push(
         formatLine(
-          "forewarn_advisory",
+          'forewarn_advisory',
           [
-            ["account", a.account],
-            ["kind", a.kind],
-            ["severity", a.severity],
-            ["tier", a.tier],
+            ['account', a.account],
+            ['kind', a.kind],
+            ['severity', a.severity],
+            ['tier', a.tier],
           ],
-          [["sent", 1]],
+          [['sent', 1]],
           a.decidedAtMs,
         ),
       );

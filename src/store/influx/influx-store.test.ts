@@ -3,42 +3,31 @@
  * (started on a free loopback port with a temporary data folder). Each case gets its own
  * measurement (so its own, empty set of series) and its own spool folder.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from "../../../test/support/victoria-metrics.ts";
-import { timeSeriesStoreContract } from "../contract.ts";
-import {
-  createInfluxStore,
-  type InfluxStore,
-  type InfluxStoreOptions,
-} from "./influx-store.ts";
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVictoriaMetrics, type VictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
+import { timeSeriesStoreContract } from '../contract.ts';
+import { createInfluxStore, type InfluxStore, type InfluxStoreOptions } from './influx-store.ts';
 
 let vm: VictoriaMetrics;
 const dirs: string[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  vm = await startVictoriaMetrics(["-dedup.minScrapeInterval=1ms"]);
+  vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
 });
 afterAll(async () => {
   await vm?.destroy();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function options(
-  spoolDir: string,
-  measurement: string,
-  extra: Partial<InfluxStoreOptions> = {},
-): InfluxStoreOptions {
+function options(spoolDir: string, measurement: string, extra: Partial<InfluxStoreOptions> = {}): InfluxStoreOptions {
   return {
     url: vm.url,
-    org: "forewarn",
-    bucket: "forewarn",
+    org: 'forewarn',
+    bucket: 'forewarn',
     spoolDir,
     measurement,
     minRetryDelayMs: 50,
@@ -48,12 +37,12 @@ function options(
 }
 
 function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-spool-"));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'forewarn-spool-'));
   dirs.push(d);
   return d;
 }
 
-timeSeriesStoreContract("influx store on VictoriaMetrics", async () => {
+timeSeriesStoreContract('influx store on VictoriaMetrics', async () => {
   const spoolDir = tempDir();
   const measurement = `c${++n}_usage`;
   let store = createInfluxStore(options(spoolDir, measurement));
@@ -76,35 +65,32 @@ timeSeriesStoreContract("influx store on VictoriaMetrics", async () => {
   };
 });
 
-describe("influx store", () => {
+describe('influx store', () => {
   const now = Math.floor(Date.now() / 1000) * 1000;
 
-  it("writes usage_<metric>{account} that PromQL can read, with the points of one account and timestamp on one line", async () => {
-    const store = createInfluxStore(options(tempDir(), "usage"));
+  it('writes usage_<metric>{account} that PromQL can read, with the points of one account and timestamp on one line', async () => {
+    const store = createInfluxStore(options(tempDir(), 'usage'));
     try {
       await store.write([
         {
-          account: "acme",
-          metric: "api_latency_p95_ms",
+          account: 'acme',
+          metric: 'api_latency_p95_ms',
           tsMs: now - 60_000,
           value: 212.5,
         },
         {
-          account: "acme",
-          metric: "api_requests",
+          account: 'acme',
+          metric: 'api_requests',
           tsMs: now - 60_000,
           value: 1000,
         },
       ]);
       expect(await store.writer.sync(10_000)).toBe(true);
       await vm.flush();
-      const r = await store.queryApi.instant(
-        'usage_api_latency_p95_ms{account="acme"}',
-        now,
-      );
+      const r = await store.queryApi.instant('usage_api_latency_p95_ms{account="acme"}', now);
       expect(r).toEqual([
         {
-          labels: { __name__: "usage_api_latency_p95_ms", account: "acme" },
+          labels: { __name__: 'usage_api_latency_p95_ms', account: 'acme' },
           value: 212.5,
         },
       ]);
@@ -122,37 +108,32 @@ describe("influx store", () => {
 
   it.each([
     {
-      what: "a zero timestamp",
-      p: { account: "a", metric: "m", tsMs: 0, value: 1 },
+      what: 'a zero timestamp',
+      p: { account: 'a', metric: 'm', tsMs: 0, value: 1 },
       why: /before 1970/,
     },
     {
-      what: "a metric with a line break",
-      p: { account: "a", metric: "m\nx", tsMs: now, value: 1 },
+      what: 'a metric with a line break',
+      p: { account: 'a', metric: 'm\nx', tsMs: now, value: 1 },
       why: /line break/,
     },
     {
-      what: "an empty account",
-      p: { account: "", metric: "m", tsMs: now, value: 1 },
+      what: 'an empty account',
+      p: { account: '', metric: 'm', tsMs: now, value: 1 },
       why: /empty account/,
     },
-  ])(
-    "refuses a write holding $what, naming the point, and spools nothing",
-    async ({ p, why }) => {
-      const store = createInfluxStore(options(tempDir(), `r${++n}_usage`));
-      try {
-        await expect(
-          store.write([{ account: "a", metric: "m", tsMs: now, value: 1 }, p]),
-        ).rejects.toThrow(why);
-        await expect(store.write([p])).rejects.toThrow(/point 0 of 1/);
-        expect(store.stats().spooledPoints).toBe(0);
-      } finally {
-        await store.close();
-      }
-    },
-  );
+  ])('refuses a write holding $what, naming the point, and spools nothing', async ({ p, why }) => {
+    const store = createInfluxStore(options(tempDir(), `r${++n}_usage`));
+    try {
+      await expect(store.write([{ account: 'a', metric: 'm', tsMs: now, value: 1 }, p])).rejects.toThrow(why);
+      await expect(store.write([p])).rejects.toThrow(/point 0 of 1/);
+      expect(store.stats().spooledPoints).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 
-  it("listSeries leaves out points older than listWindowMs", async () => {
+  it('listSeries leaves out points older than listWindowMs', async () => {
     const measurement = `w${++n}_usage`;
     const store = createInfluxStore(
       options(tempDir(), measurement, {
@@ -162,40 +143,22 @@ describe("influx store", () => {
     );
     try {
       await store.write([
-        { account: "a", metric: "recent", tsMs: now - 60_000, value: 1 },
-        { account: "a", metric: "old", tsMs: now - 7_200_000, value: 1 },
+        { account: 'a', metric: 'recent', tsMs: now - 60_000, value: 1 },
+        { account: 'a', metric: 'old', tsMs: now - 7_200_000, value: 1 },
       ]);
-      expect((await store.listSeries()).map((s) => s.metric)).toEqual([
-        "recent",
-      ]);
-      expect(await store.seriesCount("a")).toBe(1);
+      expect((await store.listSeries()).map((s) => s.metric)).toEqual(['recent']);
+      expect(await store.seriesCount('a')).toBe(1);
       // range queries are not limited by the window
-      expect(
-        Array.from(
-          (
-            await store.query(
-              { account: "a", metric: "old" },
-              -Infinity,
-              Infinity,
-            )
-          ).values,
-        ),
-      ).toEqual([1]);
+      expect(Array.from((await store.query({ account: 'a', metric: 'old' }, -Infinity, Infinity)).values)).toEqual([1]);
     } finally {
       await store.close();
     }
   });
 
-  it("refuses calls once closed", async () => {
-    const store: InfluxStore = createInfluxStore(
-      options(tempDir(), `x${++n}_usage`),
-    );
+  it('refuses calls once closed', async () => {
+    const store: InfluxStore = createInfluxStore(options(tempDir(), `x${++n}_usage`));
     await store.close();
-    await expect(
-      store.query({ account: "a", metric: "m" }, 0, 1),
-    ).rejects.toThrow(/closed/);
-    await expect(
-      store.write([{ account: "a", metric: "m", tsMs: now, value: 1 }]),
-    ).rejects.toThrow(/closed/);
+    await expect(store.query({ account: 'a', metric: 'm' }, 0, 1)).rejects.toThrow(/closed/);
+    await expect(store.write([{ account: 'a', metric: 'm', tsMs: now, value: 1 }])).rejects.toThrow(/closed/);
   });
 });

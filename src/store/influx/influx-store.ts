@@ -17,26 +17,11 @@
  * - `deleteBefore` does nothing: retention is the server's (VictoriaMetrics `-retentionPeriod`);
  * - `listSeries` and `seriesCount` see points from `listWindowMs` before now to `listFutureMs` after.
  */
-import type { Point, SeriesKey } from "../../domain/types.ts";
-import type {
-  SeriesInfo,
-  SeriesRange,
-  TimeSeriesStore,
-} from "../time-series-store.ts";
-import {
-  createInfluxWriter,
-  type InfluxWriter,
-  type InfluxWriterOptions,
-  type InfluxWriterStats,
-} from "./influx-writer.ts";
-import {
-  createLineCache,
-  formatPoints,
-  promString,
-  regexLiteral,
-  unwritableReason,
-} from "./line-format.ts";
-import { createQueryApi, type QueryApi } from "./query-api.ts";
+import type { Point, SeriesKey } from '../../domain/types.ts';
+import type { SeriesInfo, SeriesRange, TimeSeriesStore } from '../time-series-store.ts';
+import { createInfluxWriter, type InfluxWriter, type InfluxWriterOptions, type InfluxWriterStats } from './influx-writer.ts';
+import { createLineCache, formatPoints, promString, regexLiteral, unwritableReason } from './line-format.ts';
+import { createQueryApi, type QueryApi } from './query-api.ts';
 
 /** Options of {@link createInfluxStore}. */
 export interface InfluxStoreOptions extends InfluxWriterOptions {
@@ -75,7 +60,7 @@ const empty = (): SeriesRange => ({
 
 /** Creates the store; its spool is replayed to the server in the background. */
 export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
-  const measurement = options.measurement ?? "usage";
+  const measurement = options.measurement ?? 'usage';
   const prefix = `${measurement}_`;
   const listWindowMs = options.listWindowMs ?? 400 * DAY_MS;
   const listFutureMs = options.listFutureMs ?? DAY_MS;
@@ -86,15 +71,14 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
     url: options.queryUrl ?? options.url,
     ...(options.token ? { token: options.token } : {}),
   });
-  const writeBase = options.url.replace(/\/+$/, "");
+  const writeBase = options.url.replace(/\/+$/, '');
   const cache = createLineCache();
   let forceFlush = options.forceFlush ?? true;
   let flushedAt = -1;
   let closed = false;
 
   const ensureOpen = () => {
-    if (closed)
-      throw new Error(`influx store: the store is closed (${writeBase})`);
+    if (closed) throw new Error(`influx store: the store is closed (${writeBase})`);
   };
 
   /** read-your-writes: spooled points delivered and searchable before a read */
@@ -109,8 +93,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
       });
       await res.arrayBuffer();
       // servers without it (InfluxDB, vminsert) make fresh data visible on their own schedule
-      if (res.status === 404 || res.status === 405 || res.status === 400)
-        forceFlush = false;
+      if (res.status === 404 || res.status === 405 || res.status === 400) forceFlush = false;
     } catch {
       // the read itself will say what is wrong
     }
@@ -125,26 +108,14 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
     await settle();
     const at = nowMs() + listFutureMs;
     const sel = `${selector(account)}[${Math.round(listWindowMs + listFutureMs)}ms]`;
-    const rollup = (fn: string) =>
-      api.instant(`${fn}(${sel}) keep_metric_names`, at);
-    const [counts, firsts, lasts] = await Promise.all([
-      rollup("count_over_time"),
-      rollup("tfirst_over_time"),
-      rollup("tlast_over_time"),
-    ]);
+    const rollup = (fn: string) => api.instant(`${fn}(${sel}) keep_metric_names`, at);
+    const [counts, firsts, lasts] = await Promise.all([rollup('count_over_time'), rollup('tfirst_over_time'), rollup('tlast_over_time')]);
     const byKey = new Map<string, SeriesInfo>();
-    const keyOf = (l: Record<string, string>) =>
-      `${l.__name__ ?? ""}\u0000${l.account ?? ""}`;
+    const keyOf = (l: Record<string, string>) => `${l.__name__ ?? ''}\u0000${l.account ?? ''}`;
     for (const c of counts) {
       const name = c.labels.__name__;
       const acct = c.labels.account;
-      if (
-        name === undefined ||
-        acct === undefined ||
-        !name.startsWith(prefix) ||
-        !(c.value > 0)
-      )
-        continue;
+      if (name === undefined || acct === undefined || !name.startsWith(prefix) || !(c.value > 0)) continue;
       byKey.set(keyOf(c.labels), {
         account: acct,
         metric: name.slice(prefix.length),
@@ -162,15 +133,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
       if (s) s.lastMs = Math.round(l.value * 1000);
     }
     return [...byKey.values()].sort((a, b) =>
-      a.account !== b.account
-        ? a.account < b.account
-          ? -1
-          : 1
-        : a.metric < b.metric
-          ? -1
-          : a.metric > b.metric
-            ? 1
-            : 0,
+      a.account !== b.account ? (a.account < b.account ? -1 : 1) : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0,
     );
   };
 
@@ -191,11 +154,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
           );
         }
       }
-      await writer.append(
-        formatPoints(measurement, points, cache),
-        points.length,
-        true,
-      );
+      await writer.append(formatPoints(measurement, points, cache), points.length, true);
     },
 
     async query(key: SeriesKey, fromMs: number, toMs: number) {
@@ -214,11 +173,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
       const vs: number[] = [];
       for (const r of rows) {
         // the selector is exact; the label check guards against servers that rewrite names
-        if (
-          r.labels.account !== key.account ||
-          r.labels.__name__ !== prefix + key.metric
-        )
-          continue;
+        if (r.labels.account !== key.account || r.labels.__name__ !== prefix + key.metric) continue;
         for (let i = 0; i < r.timestamps.length; i++) {
           const t = r.timestamps[i]!;
           if (t >= fromMs && t < toMs) {
@@ -228,14 +183,11 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxStore {
         }
       }
       // a series may come in several blocks; sort stably and keep one value per timestamp
-      const order = ts
-        .map((_, i) => i)
-        .sort((a, b) => ts[a]! - ts[b]! || a - b);
+      const order = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]! || a - b);
       const outTs: number[] = [];
       const outVs: number[] = [];
       for (const i of order) {
-        if (outTs.length > 0 && outTs[outTs.length - 1] === ts[i])
-          outVs[outVs.length - 1] = vs[i]!;
+        if (outTs.length > 0 && outTs[outTs.length - 1] === ts[i]) outVs[outVs.length - 1] = vs[i]!;
         else {
           outTs.push(ts[i]!);
           outVs.push(vs[i]!);

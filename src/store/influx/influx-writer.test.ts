@@ -3,40 +3,31 @@
  * write larger than a request is sent as several requests of whole lines, and an unreachable
  * server costs no acknowledged write: it is reported once, retried, and the spool keeps the lines.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  freePort,
-  startVictoriaMetrics,
-  type VictoriaMetrics,
-} from "../../../test/support/victoria-metrics.ts";
-import {
-  createInfluxWriter,
-  type InfluxWriterOptions,
-} from "./influx-writer.ts";
-import { createQueryApi } from "./query-api.ts";
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startVictoriaMetrics, type VictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
+import { createInfluxWriter, type InfluxWriterOptions } from './influx-writer.ts';
+import { createQueryApi } from './query-api.ts';
 
 let vm: VictoriaMetrics;
 const dirs: string[] = [];
 beforeAll(async () => {
-  vm = await startVictoriaMetrics(["-dedup.minScrapeInterval=1ms"]);
+  vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
 });
 afterAll(async () => {
   await vm?.destroy();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function options(
-  extra: Partial<InfluxWriterOptions> = {},
-): InfluxWriterOptions {
-  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "forewarn-writer-"));
+function options(extra: Partial<InfluxWriterOptions> = {}): InfluxWriterOptions {
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forewarn-writer-'));
   dirs.push(spoolDir);
   return {
     url: vm.url,
-    org: "o",
-    bucket: "b",
+    org: 'o',
+    bucket: 'b',
     spoolDir,
     minRetryDelayMs: 20,
     maxRetryDelayMs: 100,
@@ -48,22 +39,15 @@ const now = Math.floor(Date.now() / 1000) * 1000 - 600_000;
 
 async function count(selector: string): Promise<number> {
   await vm.flush();
-  const r = await createQueryApi({ url: vm.url }).instant(
-    `sum(count_over_time(${selector}[1h]))`,
-    now + 60_000,
-  );
+  const r = await createQueryApi({ url: vm.url }).instant(`sum(count_over_time(${selector}[1h]))`, now + 60_000);
   return r[0]?.value ?? 0;
 }
 
-describe("influx writer", () => {
-  it("batches writes that pile up while a request is in flight into few requests", async () => {
+describe('influx writer', () => {
+  it('batches writes that pile up while a request is in flight into few requests', async () => {
     const w = createInfluxWriter(options());
     try {
-      await Promise.all(
-        Array.from({ length: 200 }, (_, i) =>
-          w.append(`batched,account=a v=${i} ${now + i}`, 1),
-        ),
-      );
+      await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(`batched,account=a v=${i} ${now + i}`, 1)));
       expect(await w.sync(10_000)).toBe(true);
       expect(w.stats()).toMatchObject({
         spooledPoints: 200,
@@ -71,31 +55,26 @@ describe("influx writer", () => {
         pendingBytes: 0,
       });
       expect(w.stats().requests).toBeLessThan(20);
-      expect(await count("batched_v")).toBe(200);
+      expect(await count('batched_v')).toBe(200);
     } finally {
       await w.close();
     }
   });
 
-  it("sends one write larger than maxBatchBytes as several requests of whole lines", async () => {
+  it('sends one write larger than maxBatchBytes as several requests of whole lines', async () => {
     const w = createInfluxWriter(options({ maxBatchBytes: 2000 }));
     try {
-      const lines = Array.from(
-        { length: 500 },
-        (_, i) => `split,account=a v=${i} ${now + i}`,
-      );
-      await w.append(lines.join("\n"), lines.length);
+      const lines = Array.from({ length: 500 }, (_, i) => `split,account=a v=${i} ${now + i}`);
+      await w.append(lines.join('\n'), lines.length);
       expect(await w.sync(10_000)).toBe(true);
-      expect(w.stats().requests).toBeGreaterThanOrEqual(
-        Math.floor(lines.join("\n").length / 2000),
-      );
-      expect(await count("split_v")).toBe(500);
+      expect(w.stats().requests).toBeGreaterThanOrEqual(Math.floor(lines.join('\n').length / 2000));
+      expect(await count('split_v')).toBe(500);
     } finally {
       await w.close();
     }
   });
 
-  it("up=>unreachable: appends still resolve, the failure is reported once, and the lines stay spooled", async () => {
+  it('up=>unreachable: appends still resolve, the failure is reported once, and the lines stay spooled', async () => {
     const errors: string[] = [];
     const port = await freePort();
     const opts = options({
@@ -104,8 +83,7 @@ describe("influx writer", () => {
     });
     const w = createInfluxWriter(opts);
     try {
-      for (let i = 0; i < 5; i++)
-        await w.append(`down,account=a v=${i} ${now + i}`, 1);
+      for (let i = 0; i < 5; i++) await w.append(`down,account=a v=${i} ${now + i}`, 1);
       expect(await w.sync(500)).toBe(false);
       const s = w.stats();
       expect(s).toMatchObject({
@@ -117,9 +95,7 @@ describe("influx writer", () => {
       expect(s.lastError).toMatch(/ECONNREFUSED/);
       expect(s.pendingBytes).toBeGreaterThan(0);
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(
-        /cannot deliver to http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED.*keeping \d+ bytes in the spool/,
-      );
+      expect(errors[0]).toMatch(/cannot deliver to http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED.*keeping \d+ bytes in the spool/);
     } finally {
       await w.close(100);
     }
@@ -128,7 +104,7 @@ describe("influx writer", () => {
     try {
       expect(await again.sync(10_000)).toBe(true);
       expect(again.stats().deliveredPoints).toBe(5);
-      expect(await count("down_v")).toBe(5);
+      expect(await count('down_v')).toBe(5);
     } finally {
       await again.close();
     }

@@ -11,17 +11,8 @@
  * server refuses as bad data (400, 413, 422) is split in halves down to single lines, and only
  * the lines refused on their own are dropped and reported.
  */
-import {
-  HttpError,
-  InfluxDB,
-  type WriteApi,
-} from "@influxdata/influxdb-client";
-import {
-  comparePositions,
-  openSpool,
-  type Spool,
-  type SpoolPosition,
-} from "./spool.ts";
+import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { comparePositions, openSpool, type Spool, type SpoolPosition } from './spool.ts';
 
 /** Where and how to write. */
 export interface InfluxWriterOptions {
@@ -91,12 +82,9 @@ export interface InfluxWriter {
 const BAD_DATA = new Set([400, 413, 422]);
 
 function explain(err: unknown): string {
-  if (err instanceof HttpError)
-    return `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 300)}` : ""}`;
+  if (err instanceof HttpError) return `HTTP ${err.statusCode}${err.body ? `: ${err.body.slice(0, 300)}` : ''}`;
   const e = err as { message?: string; code?: string };
-  return e?.code
-    ? `${e.code} ${e.message ?? ""}`.trim()
-    : (e?.message ?? String(err));
+  return e?.code ? `${e.code} ${e.message ?? ''}`.trim() : (e?.message ?? String(err));
 }
 
 /** Creates the writer and starts delivering whatever its spool already holds. */
@@ -104,15 +92,12 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
   const minDelay = options.minRetryDelayMs ?? 200;
   const maxDelay = options.maxRetryDelayMs ?? 5000;
-  const onError =
-    options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
+  const onError = options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
   const spool: Spool = openSpool({
     dir: options.spoolDir,
     onError,
     ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
-    ...(options.segmentBytes !== undefined
-      ? { segmentBytes: options.segmentBytes }
-      : {}),
+    ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
   });
 
   const influx = new InfluxDB({
@@ -120,7 +105,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
     ...(options.token ? { token: options.token } : {}),
     timeout: options.timeoutMs ?? 30_000,
   });
-  const api: WriteApi = influx.getWriteApi(options.org, options.bucket, "ms", {
+  const api: WriteApi = influx.getWriteApi(options.org, options.bucket, 'ms', {
     // batches are cut here (from the spool); the client's buffer must never flush on its own
     batchSize: 20_000,
     maxBatchBytes: 2 ** 30,
@@ -174,27 +159,23 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
     try {
       await post(texts);
     } catch (err) {
-      if (!(err instanceof HttpError) || !BAD_DATA.has(err.statusCode))
-        throw err;
+      if (!(err instanceof HttpError) || !BAD_DATA.has(err.statusCode)) throw err;
       if (texts.length > 1) {
         const mid = texts.length >> 1;
         await deliver(texts.slice(0, mid));
         await deliver(texts.slice(mid));
         return;
       }
-      const lines = texts[0]!.split("\n");
+      const lines = texts[0]!.split('\n');
       if (lines.length > 1) {
         const mid = lines.length >> 1;
-        await deliver([lines.slice(0, mid).join("\n")]);
-        await deliver([lines.slice(mid).join("\n")]);
+        await deliver([lines.slice(0, mid).join('\n')]);
+        await deliver([lines.slice(mid).join('\n')]);
         return;
       }
       counters.droppedLines += 1;
       onError(
-        new Error(
-          `influx writer: ${options.url} refused a line, dropped it (${explain(err)}): ${lines[0]!.slice(0, 200)}`,
-          { cause: err },
-        ),
+        new Error(`influx writer: ${options.url} refused a line, dropped it (${explain(err)}): ${lines[0]!.slice(0, 200)}`, { cause: err }),
       );
     }
   };
@@ -212,19 +193,19 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         // one huge write: whole lines, about maxBatchBytes per request
         let part: string[] = [];
         let n = 0;
-        for (const line of p.toString("utf8").split("\n")) {
+        for (const line of p.toString('utf8').split('\n')) {
           if (n + line.length > maxBatchBytes && part.length > 0) {
-            out.push([part.join("\n")]);
+            out.push([part.join('\n')]);
             part = [];
             n = 0;
           }
           part.push(line);
           n += line.length + 1;
         }
-        if (part.length > 0) out.push([part.join("\n")]);
+        if (part.length > 0) out.push([part.join('\n')]);
         continue;
       }
-      current.push(p.toString("utf8"));
+      current.push(p.toString('utf8'));
       bytes += p.length;
       if (bytes >= maxBatchBytes) {
         out.push(current);
@@ -252,12 +233,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
       try {
         batch = await spool.read(spool.cursor(), maxBatchBytes);
       } catch (err) {
-        onError(
-          new Error(
-            `influx writer: cannot read the spool in ${spool.dir}: ${(err as Error).message}`,
-            { cause: err },
-          ),
-        );
+        onError(new Error(`influx writer: cannot read the spool in ${spool.dir}: ${(err as Error).message}`, { cause: err }));
         await pause(maxDelay);
         continue;
       }
@@ -266,8 +242,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         continue;
       }
       try {
-        for (const request of requestsOf(batch.payloads))
-          await deliver(request);
+        for (const request of requestsOf(batch.payloads)) await deliver(request);
       } catch (err) {
         counters.failedRequests += 1;
         lastError = explain(err);
@@ -317,9 +292,8 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   return {
     url: options.url,
     async append(lines, points, durable = true) {
-      if (stopping)
-        throw new Error(`influx writer: closed (spool ${spool.dir})`);
-      await spool.append(Buffer.from(lines, "utf8"), points, durable);
+      if (stopping) throw new Error(`influx writer: closed (spool ${spool.dir})`);
+      await spool.append(Buffer.from(lines, 'utf8'), points, durable);
       counters.spooledPoints += points;
     },
     sync,
@@ -331,8 +305,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         healthy,
       };
       if (lastError !== undefined) s.lastError = lastError;
-      if (lastDeliveryWallMs !== undefined)
-        s.lastDeliveryWallMs = lastDeliveryWallMs;
+      if (lastDeliveryWallMs !== undefined) s.lastDeliveryWallMs = lastDeliveryWallMs;
       return s;
     },
     close(drainTimeoutMs = 5000) {
@@ -343,10 +316,7 @@ export function createInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         stopping = true;
         wakeStop?.();
         // an in-flight request may hang until its timeout: do not wait for it past a second
-        await Promise.race([
-          loop,
-          new Promise((r) => setTimeout(r, 1000).unref()),
-        ]);
+        await Promise.race([loop, new Promise((r) => setTimeout(r, 1000).unref())]);
         for (const w of waiters) w.resolve(false);
         waiters = [];
         api.dispose();

@@ -31,11 +31,7 @@ export interface InstantSample {
 export interface QueryApi {
   readonly url: string;
   /** raw samples of the series matching `selector` with startMs <= ts <= endMs (both whole ms; undefined: unbounded) */
-  exportRaw(
-    selector: string,
-    startMs: number | undefined,
-    endMs: number | undefined,
-  ): Promise<ExportedSeries[]>;
+  exportRaw(selector: string, startMs: number | undefined, endMs: number | undefined): Promise<ExportedSeries[]>;
   /** an instant query evaluated at `timeMs` */
   instant(query: string, timeMs: number): Promise<InstantSample[]>;
   /** GET of any path under the base URL (e.g. a health check); resolves with status and body */
@@ -49,17 +45,12 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 /** Creates a client of the Prometheus-compatible query API at `options.url`. */
 export function createQueryApi(options: QueryApiOptions): QueryApi {
-  const base = options.url.replace(/\/+$/, "");
+  const base = options.url.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const headers: Record<string, string> = options.token
-    ? { authorization: `Bearer ${options.token}` }
-    : {};
+  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
-  const request = async (
-    path: string,
-    params?: URLSearchParams,
-  ): Promise<{ status: number; body: string }> => {
-    const url = `${base}${path}${params ? `?${params.toString()}` : ""}`;
+  const request = async (path: string, params?: URLSearchParams): Promise<{ status: number; body: string }> => {
+    const url = `${base}${path}${params ? `?${params.toString()}` : ''}`;
     try {
       const res = await fetch(url, {
         headers,
@@ -67,38 +58,27 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
       });
       return { status: res.status, body: await res.text() };
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } })
-        .cause;
-      throw new Error(
-        `query API ${base}: ${path} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-        { cause: err },
-      );
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`query API ${base}: ${path} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
     }
   };
 
   const ok = async (path: string, params: URLSearchParams): Promise<string> => {
     const { status, body } = await request(path, params);
-    if (status !== 200)
-      throw new Error(
-        `query API ${base}: ${path} answered HTTP ${status}: ${body.slice(0, 300)}`,
-      );
+    if (status !== 200) throw new Error(`query API ${base}: ${path} answered HTTP ${status}: ${body.slice(0, 300)}`);
     return body;
   };
 
   return {
     url: base,
     async exportRaw(selector, startMs, endMs) {
-      const params = new URLSearchParams({ "match[]": selector });
-      if (startMs !== undefined && startMs > 0)
-        params.set("start", seconds(startMs));
-      params.set(
-        "end",
-        endMs === undefined ? String(MAX_END_SECONDS) : seconds(endMs),
-      );
-      const body = await ok("/api/v1/export", params);
+      const params = new URLSearchParams({ 'match[]': selector });
+      if (startMs !== undefined && startMs > 0) params.set('start', seconds(startMs));
+      params.set('end', endMs === undefined ? String(MAX_END_SECONDS) : seconds(endMs));
+      const body = await ok('/api/v1/export', params);
       const out: ExportedSeries[] = [];
-      for (const line of body.split("\n")) {
-        if (line.trim() === "") continue;
+      for (const line of body.split('\n')) {
+        if (line.trim() === '') continue;
         let row: {
           metric?: Record<string, string>;
           values?: Array<number | string>;
@@ -107,26 +87,18 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         try {
           row = JSON.parse(line) as typeof row;
         } catch (err) {
-          throw new Error(
-            `query API ${base}: /api/v1/export sent a line that is not JSON: ${line.slice(0, 200)}`,
-            { cause: err },
-          );
+          throw new Error(`query API ${base}: /api/v1/export sent a line that is not JSON: ${line.slice(0, 200)}`, { cause: err });
         }
         out.push({
           labels: row.metric ?? {},
           timestamps: row.timestamps ?? [],
-          values: (row.values ?? []).map((v) =>
-            typeof v === "number" ? v : Number(v),
-          ),
+          values: (row.values ?? []).map((v) => (typeof v === 'number' ? v : Number(v))),
         });
       }
       return out;
     },
     async instant(query, timeMs) {
-      const body = await ok(
-        "/api/v1/query",
-        new URLSearchParams({ query, time: seconds(timeMs) }),
-      );
+      const body = await ok('/api/v1/query', new URLSearchParams({ query, time: seconds(timeMs) }));
       let parsed: {
         status?: string;
         error?: string;
@@ -141,15 +113,10 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
       try {
         parsed = JSON.parse(body) as typeof parsed;
       } catch (err) {
-        throw new Error(
-          `query API ${base}: /api/v1/query answered something that is not JSON: ${body.slice(0, 200)}`,
-          { cause: err },
-        );
+        throw new Error(`query API ${base}: /api/v1/query answered something that is not JSON: ${body.slice(0, 200)}`, { cause: err });
       }
-      if (parsed.status !== "success" || parsed.data?.resultType !== "vector") {
-        throw new Error(
-          `query API ${base}: query ${query} failed: ${parsed.error ?? body.slice(0, 300)}`,
-        );
+      if (parsed.status !== 'success' || parsed.data?.resultType !== 'vector') {
+        throw new Error(`query API ${base}: query ${query} failed: ${parsed.error ?? body.slice(0, 300)}`);
       }
       return (parsed.data.result ?? []).map((r) => ({
         labels: r.metric ?? {},

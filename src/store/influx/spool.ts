@@ -19,11 +19,11 @@
  * Concurrent appends are committed together (group commit): one write and one fdatasync for
  * everything queued while the previous commit ran.
  */
-import fs from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import fsp from "node:fs/promises";
-import path from "node:path";
-import zlib from "node:zlib";
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
 
 /** A place in the spool: segment number and byte offset in it. */
 export interface SpoolPosition {
@@ -72,11 +72,7 @@ export interface Spool {
   /** appends one frame; resolves once it is on disk (fdatasync'ed when `durable`) */
   append(payload: Buffer, points: number, durable?: boolean): Promise<void>;
   /** frames from `from` onwards, at least one (if any) and about `maxBytes`; undefined when nothing is past `from` */
-  read(
-    from: SpoolPosition,
-    maxBytes: number,
-    maxFrames?: number,
-  ): Promise<SpoolBatch | undefined>;
+  read(from: SpoolPosition, maxBytes: number, maxFrames?: number): Promise<SpoolBatch | undefined>;
   /** marks everything before `end` delivered: moves the cursor and removes finished segments */
   ack(end: SpoolPosition): Promise<void>;
   /** the delivery cursor */
@@ -101,7 +97,7 @@ export function comparePositions(a: SpoolPosition, b: SpoolPosition): number {
 }
 
 function segmentName(n: number): string {
-  return `seg-${String(n).padStart(12, "0")}.log`;
+  return `seg-${String(n).padStart(12, '0')}.log`;
 }
 
 function frameHeader(payload: Buffer, points: number): Buffer {
@@ -113,32 +109,21 @@ function frameHeader(payload: Buffer, points: number): Buffer {
   return h;
 }
 
-function readCursor(
-  file: string,
-  onError: (e: Error) => void,
-): SpoolPosition | undefined {
+function readCursor(file: string, onError: (e: Error) => void): SpoolPosition | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined; // a fresh spool
   }
   try {
     const c = JSON.parse(text) as Partial<SpoolPosition>;
-    if (
-      Number.isSafeInteger(c.segment) &&
-      Number.isSafeInteger(c.offset) &&
-      c.offset! >= 0
-    )
+    if (Number.isSafeInteger(c.segment) && Number.isSafeInteger(c.offset) && c.offset! >= 0)
       return { segment: c.segment!, offset: c.offset! };
   } catch {
     // reported below
   }
-  onError(
-    new Error(
-      `spool: unreadable cursor file ${file}; resending everything in the spool`,
-    ),
-  );
+  onError(new Error(`spool: unreadable cursor file ${file}; resending everything in the spool`));
   return undefined;
 }
 
@@ -159,17 +144,13 @@ export function openSpool(options: SpoolOptions): Spool {
   const dir = options.dir;
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   const doSync = options.fsync ?? true;
-  const onError =
-    options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
+  const onError = options.onError ?? ((e: Error) => console.error(`forewarn: ${e.message}`));
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new Error(
-      `spool: cannot create the spool folder ${dir}: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw new Error(`spool: cannot create the spool folder ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  const cursorFile = path.join(dir, "cursor");
+  const cursorFile = path.join(dir, 'cursor');
   const file = (n: number) => path.join(dir, segmentName(n));
 
   // segment number -> size in bytes (committed bytes, for the active one)
@@ -181,11 +162,9 @@ export function openSpool(options: SpoolOptions): Spool {
   const existing = [...sizes.keys()].sort((a, b) => a - b);
   const saved = readCursor(cursorFile, onError);
   // numbers only grow, even when every segment was delivered and removed: the cursor stays behind new data
-  const activeSegment =
-    Math.max(existing[existing.length - 1] ?? 0, saved?.segment ?? 0) + 1;
+  const activeSegment = Math.max(existing[existing.length - 1] ?? 0, saved?.segment ?? 0) + 1;
   let cursor = saved ?? { segment: existing[0] ?? activeSegment, offset: 0 };
-  if (sizes.size > 0 && cursor.segment < existing[0]!)
-    cursor = { segment: existing[0]!, offset: 0 };
+  if (sizes.size > 0 && cursor.segment < existing[0]!) cursor = { segment: existing[0]!, offset: 0 };
   for (const n of existing) {
     if (n < cursor.segment) removeSegment(n);
   }
@@ -208,10 +187,10 @@ export function openSpool(options: SpoolOptions): Spool {
   const reportedTorn = new Set<number>();
 
   function openNew(n: number): number {
-    const fd = fs.openSync(file(n), "wx");
+    const fd = fs.openSync(file(n), 'wx');
     // the new file's name must survive a crash as well as its data
     try {
-      const dfd = fs.openSync(dir, "r");
+      const dfd = fs.openSync(dir, 'r');
       try {
         fs.fsyncSync(dfd);
       } finally {
@@ -228,12 +207,7 @@ export function openSpool(options: SpoolOptions): Spool {
     try {
       fs.rmSync(file(n), { force: true });
     } catch (err) {
-      onError(
-        new Error(
-          `spool: cannot remove delivered segment ${file(n)}: ${(err as Error).message}`,
-          { cause: err },
-        ),
-      );
+      onError(new Error(`spool: cannot remove delivered segment ${file(n)}: ${(err as Error).message}`, { cause: err }));
     }
   }
 
@@ -262,17 +236,13 @@ export function openSpool(options: SpoolOptions): Spool {
           // positional writes; a short write is continued from where it stopped
           const rest = written === 0 ? buffers : sliceBuffers(buffers, written);
           const n = await new Promise<number>((resolve, reject) =>
-            fs.writev(active.fd, rest, at + written, (err, w) =>
-              err ? reject(err) : resolve(w),
-            ),
+            fs.writev(active.fd, rest, at + written, (err, w) => (err ? reject(err) : resolve(w))),
           );
-          if (n <= 0) throw new Error("the disk accepted no bytes");
+          if (n <= 0) throw new Error('the disk accepted no bytes');
           written += n;
         }
         if (durable && doSync)
-          await new Promise<void>((resolve, reject) =>
-            fs.fdatasync(active.fd, (err) => (err ? reject(err) : resolve())),
-          );
+          await new Promise<void>((resolve, reject) => fs.fdatasync(active.fd, (err) => (err ? reject(err) : resolve())));
       } catch (err) {
         // leave no partial frame behind: the next append would land after it
         try {
@@ -280,10 +250,7 @@ export function openSpool(options: SpoolOptions): Spool {
         } catch {
           // the reader stops at a torn frame anyway
         }
-        const e = new Error(
-          `spool: cannot append to ${file(active.segment)}: ${(err as Error).message}`,
-          { cause: err },
-        );
+        const e = new Error(`spool: cannot append to ${file(active.segment)}: ${(err as Error).message}`, { cause: err });
         for (const g of group) g.reject(e);
         continue;
       }
@@ -308,12 +275,7 @@ export function openSpool(options: SpoolOptions): Spool {
       sizes.set(next, 0);
     } catch (err) {
       // keep appending to the current segment; it only grows past segmentBytes
-      onError(
-        new Error(
-          `spool: cannot start segment ${file(next)}: ${(err as Error).message}`,
-          { cause: err },
-        ),
-      );
+      onError(new Error(`spool: cannot start segment ${file(next)}: ${(err as Error).message}`, { cause: err }));
     }
   }
 
@@ -333,7 +295,7 @@ export function openSpool(options: SpoolOptions): Spool {
     if (reader?.segment === segment) return reader.fh;
     if (reader) await reader.fh.close().catch(() => undefined);
     reader = undefined;
-    const fh = await fsp.open(file(segment), "r");
+    const fh = await fsp.open(file(segment), 'r');
     reader = { segment, fh };
     return fh;
   }
@@ -343,8 +305,7 @@ export function openSpool(options: SpoolOptions): Spool {
 
   const nextSegment = (segment: number): number | undefined => {
     let best: number | undefined;
-    for (const n of sizes.keys())
-      if (n > segment && (best === undefined || n < best)) best = n;
+    for (const n of sizes.keys()) if (n > segment && (best === undefined || n < best)) best = n;
     return best;
   };
 
@@ -373,41 +334,32 @@ export function openSpool(options: SpoolOptions): Spool {
       while (bytes < maxBytes && payloads.length < maxFrames) {
         const limit = limitOf(pos.segment);
         if (!sizes.has(pos.segment) || pos.offset >= limit) {
-          const next =
-            pos.segment === active.segment
-              ? undefined
-              : nextSegment(pos.segment);
+          const next = pos.segment === active.segment ? undefined : nextSegment(pos.segment);
           if (next === undefined) break;
           pos = { segment: next, offset: 0 };
           continue;
         }
         const fh = await readerFor(pos.segment);
-        const want = Math.min(
-          limit - pos.offset,
-          Math.max(maxBytes - bytes, 0) + HEADER_BYTES,
-        );
+        const want = Math.min(limit - pos.offset, Math.max(maxBytes - bytes, 0) + HEADER_BYTES);
         let chunk = Buffer.allocUnsafe(want);
-        chunk = chunk.subarray(
-          0,
-          (await fh.read(chunk, 0, want, pos.offset)).bytesRead,
-        );
+        chunk = chunk.subarray(0, (await fh.read(chunk, 0, want, pos.offset)).bytesRead);
         let off = 0;
         // 'more': read on from pos; 'full': the batch is complete; 'bad': the rest of the segment is unreadable
-        let outcome: "more" | "full" | "bad" = "more";
+        let outcome: 'more' | 'full' | 'bad' = 'more';
         for (;;) {
           if (bytes >= maxBytes || payloads.length >= maxFrames) {
-            outcome = "full";
+            outcome = 'full';
             break;
           }
           if (off + HEADER_BYTES > chunk.length) {
             // a header cut by the end of the segment is a torn tail; else read the next chunk
-            if (pos.offset + off + HEADER_BYTES > limit) outcome = "bad";
+            if (pos.offset + off + HEADER_BYTES > limit) outcome = 'bad';
             break;
           }
           const len = chunk.readUInt32LE(off + 4);
           const frameEnd = pos.offset + off + HEADER_BYTES + len;
           if (chunk.readUInt32LE(off) !== MAGIC || frameEnd > limit) {
-            outcome = "bad"; // an incomplete frame written before a crash (never acknowledged)
+            outcome = 'bad'; // an incomplete frame written before a crash (never acknowledged)
             break;
           }
           if (off + HEADER_BYTES + len > chunk.length) {
@@ -417,22 +369,17 @@ export function openSpool(options: SpoolOptions): Spool {
             await fh.read(chunk, 0, chunk.length, pos.offset);
             continue;
           }
-          const payload = chunk.subarray(
-            off + HEADER_BYTES,
-            off + HEADER_BYTES + len,
-          );
+          const payload = chunk.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
           if (zlib.crc32(payload) !== chunk.readUInt32LE(off + 8)) {
             if (payloads.length > 0) {
-              outcome = "full"; // deliver what came before; the next read meets the bad frame first
+              outcome = 'full'; // deliver what came before; the next read meets the bad frame first
               break;
             }
             stats.corruptFrames += 1;
             onError(
-              new Error(
-                `spool: corrupt frame at byte ${pos.offset + off} of ${file(pos.segment)}; skipping the rest of that segment`,
-              ),
+              new Error(`spool: corrupt frame at byte ${pos.offset + off} of ${file(pos.segment)}; skipping the rest of that segment`),
             );
-            outcome = "bad";
+            outcome = 'bad';
             break;
           }
           payloads.push(payload);
@@ -441,11 +388,8 @@ export function openSpool(options: SpoolOptions): Spool {
           off += HEADER_BYTES + len;
         }
         pos = { segment: pos.segment, offset: pos.offset + off };
-        if (outcome === "bad") {
-          if (
-            pos.segment !== active.segment &&
-            !reportedTorn.has(pos.segment)
-          ) {
+        if (outcome === 'bad') {
+          if (pos.segment !== active.segment && !reportedTorn.has(pos.segment)) {
             reportedTorn.add(pos.segment);
             stats.tornTails += 1;
           }
@@ -454,7 +398,7 @@ export function openSpool(options: SpoolOptions): Spool {
           pos = { segment: pos.segment, offset: limit };
           continue;
         }
-        if (outcome === "full" || off === 0) break;
+        if (outcome === 'full' || off === 0) break;
       }
       if (comparePositions(pos, from) <= 0) return undefined;
       return { payloads, points, bytes, end: pos };
@@ -480,12 +424,7 @@ export function openSpool(options: SpoolOptions): Spool {
           await fsp.writeFile(tmp, text);
           await fsp.rename(tmp, cursorFile);
         } catch (err) {
-          onError(
-            new Error(
-              `spool: cannot save the cursor in ${cursorFile}: ${(err as Error).message}`,
-              { cause: err },
-            ),
-          );
+          onError(new Error(`spool: cannot save the cursor in ${cursorFile}: ${(err as Error).message}`, { cause: err }));
         }
       });
       await cursorWrite;
@@ -507,8 +446,7 @@ export function openSpool(options: SpoolOptions): Spool {
       let pending = 0;
       for (const [n, size] of sizes) {
         if (n > cursor.segment) pending += size;
-        else if (n === cursor.segment)
-          pending += Math.max(0, size - cursor.offset);
+        else if (n === cursor.segment) pending += Math.max(0, size - cursor.offset);
       }
       return { pendingBytes: pending, segments: sizes.size, ...stats };
     },

@@ -170,7 +170,12 @@ export function createSqliteStateStore(options: SqliteStateStoreOptions): StateS
 
   /** list statements, one per combination of filters in use, prepared on first use */
   const listStatements = new Map<string, Database.Statement>();
-  function list(table: string, columns: string, filter: { shape: string; sql: string; params: unknown[] }, limit: number | undefined): unknown[] {
+  function list(
+    table: string,
+    columns: string,
+    filter: { shape: string; sql: string; params: unknown[] },
+    limit: number | undefined,
+  ): unknown[] {
     const cacheKey = `${table}${filter.shape}`;
     let statement = listStatements.get(cacheKey);
     if (statement === undefined) {
@@ -258,7 +263,10 @@ export function createSqliteStateStore(options: SqliteStateStoreOptions): StateS
       return (run('read due advisories', () => stmt.dueAdvisories.all(nowWallMs, limit)) as AdvisoryRow[]).map(toAdvisory);
     },
     markAdvisorySent(id, sentAtWallMs) {
-      requireAdvisory(id, run(`mark advisory ${id} sent`, () => stmt.markSent.run(sentAtWallMs, id).changes));
+      requireAdvisory(
+        id,
+        run(`mark advisory ${id} sent`, () => stmt.markSent.run(sentAtWallMs, id).changes),
+      );
     },
     markAdvisoryFailed(id, error, nextAttemptAtWallMs) {
       const changes = run(`mark advisory ${id} failed`, () =>
