@@ -339,6 +339,23 @@ function effectsAt(a: DemoAccount, incidents: readonly Incident[], t: number): E
   return e;
 }
 
+/** The JSON body of `PUT /api/accounts/:id` that registers a demo account. */
+export function accountBody(a: DemoAccount): Record<string, unknown> {
+  return {
+    name: a.name,
+    contract_value_usd: a.contractValueUsd,
+    monthly_usage: a.monthlyUsage,
+    criticality: a.criticality,
+    strategic: a.strategic,
+    business_critical: a.businessCritical,
+    ...(a.csm ? { csm: a.csm } : {}),
+    technical_contacts: a.technicalContacts,
+    business_contacts: a.businessContacts,
+    region: a.region,
+    timezone: a.timezone,
+  };
+}
+
 /** Generates the fleet; the same options always give the same data. */
 export function generateFleet(options: FleetOptions): Fleet {
   const stepMs = options.stepMs ?? 5 * 60_000;

@@ -12,7 +12,7 @@ import { createForewarn } from '../app.ts';
 import { loadRules } from '../config/load-rules.ts';
 import { loadServerConfig } from '../config/server-config.ts';
 import type { Advisory, Signal, Ticket } from '../domain/types.ts';
-import { INCIDENT_SERIES, generateFleet, type Fleet, type Incident } from './fleet.ts';
+import { INCIDENT_SERIES, accountBody, generateFleet, type Fleet, type Incident } from './fleet.ts';
 import { table } from './table.ts';
 
 export interface DemoOptions {
@@ -101,19 +101,7 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
       const res = await fetch(`${base}/api/accounts/${a.id}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          name: a.name,
-          contract_value_usd: a.contractValueUsd,
-          monthly_usage: a.monthlyUsage,
-          criticality: a.criticality,
-          strategic: a.strategic,
-          business_critical: a.businessCritical,
-          ...(a.csm ? { csm: a.csm } : {}),
-          technical_contacts: a.technicalContacts,
-          business_contacts: a.businessContacts,
-          region: a.region,
-          timezone: a.timezone,
-        }),
+        body: JSON.stringify(accountBody(a)),
       });
       if (!res.ok) throw new Error(`registering account ${a.id} failed: ${res.status} ${await res.text()}`);
     }

@@ -28,7 +28,7 @@ import { parse } from 'yaml';
 import { createForewarn, type Forewarn } from '../../src/app.ts';
 import { loadRules } from '../../src/config/load-rules.ts';
 import { loadServerConfig } from '../../src/config/server-config.ts';
-import { generateFleet, type Fleet } from '../../src/demo/fleet.ts';
+import { accountBody, generateFleet, type Fleet } from '../../src/demo/fleet.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { connectTestPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -446,18 +446,7 @@ describe('dashboards (every query returns data from the demo fleet in a real Vic
       const res = await app.request(`/api/accounts/${a.id}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          name: a.name,
-          contract_value_usd: a.contractValueUsd,
-          monthly_usage: a.monthlyUsage,
-          criticality: a.criticality,
-          strategic: a.strategic,
-          business_critical: a.businessCritical,
-          ...(a.csm ? { csm: a.csm } : {}),
-          technical_contacts: a.technicalContacts,
-          business_contacts: a.businessContacts,
-          region: a.region,
-        }),
+        body: JSON.stringify(accountBody(a)),
       });
       if (!res.ok) throw new Error(`registering account ${a.id} failed: ${res.status} ${await res.text()}`);
     }
