@@ -70,9 +70,17 @@ interface Entry {
   watch: Watch;
   detector: SeriesDetector | undefined;
   /** forecast streams only */
-  forecaster?: Forecaster;
+  forecaster: Forecaster | undefined;
   lastMs: number;
+  /** the latest state, without its optional parts: those live in the fields below, so that the
+   * object never changes shape on the hot path (a `delete` would make V8 fall back to slow
+   * dictionary properties for it) */
   health: SeriesHealth;
+  /** event time since which the series is anomalous; NaN when it is not */
+  sinceMs: number;
+  /** latest forecast (forecast streams); NaN when none */
+  fcCrossingMs: number;
+  fcLimit: number;
   dirty: boolean;
   // ratio join: latest numerator / denominator seen
   numMs: number;
@@ -170,7 +178,11 @@ export function createScorer(options: ScorerOptions): Scorer {
       e = {
         watch,
         detector: undefined,
+        forecaster: undefined,
         lastMs: -Infinity,
+        sinceMs: NaN,
+        fcCrossingMs: NaN,
+        fcLimit: NaN,
         health: {
           series: watch.series,
           ruled: watch.ruled,
@@ -245,10 +257,8 @@ export function createScorer(options: ScorerOptions): Scorer {
     h.expected = fc.fitted;
     h.observed = value;
     h.lastMs = tsMs;
-    if (h.forecast) {
-      h.forecast.crossingMs = fc.crossingMs;
-      h.forecast.limit = watch.limit.value;
-    } else h.forecast = { crossingMs: fc.crossingMs, limit: watch.limit.value };
+    e.fcCrossingMs = fc.crossingMs;
+    e.fcLimit = watch.limit.value;
     stats.scored += 1;
     out.account = account;
     out.watch = fw;
@@ -288,10 +298,8 @@ export function createScorer(options: ScorerOptions): Scorer {
     h.observed = score.observed;
     h.lastMs = tsMs;
     if (score.score >= anomalousAt) {
-      if (h.anomalousSinceMs === undefined) h.anomalousSinceMs = tsMs;
-    } else if (h.anomalousSinceMs !== undefined) {
-      delete h.anomalousSinceMs;
-    }
+      if (e.sinceMs !== e.sinceMs) e.sinceMs = tsMs; // NaN: not anomalous until now
+    } else e.sinceMs = NaN;
     stats.scored += 1;
     out.account = account;
     out.watch = e.watch;
@@ -340,7 +348,11 @@ export function createScorer(options: ScorerOptions): Scorer {
       if (!m) return [];
       return [...m.values()]
         .filter((e) => e.detector !== undefined || e.forecaster !== undefined)
-        .map((e) => ({ ...e.health, ...(e.health.forecast ? { forecast: { ...e.health.forecast } } : {}) }));
+        .map((e) => ({
+          ...e.health,
+          ...(Number.isNaN(e.sinceMs) ? {} : { anomalousSinceMs: e.sinceMs }),
+          ...(Number.isNaN(e.fcLimit) ? {} : { forecast: { crossingMs: e.fcCrossingMs, limit: e.fcLimit } }),
+        }));
     },
     dirtySnapshots() {
       const out: Array<[string, Uint8Array]> = [];
