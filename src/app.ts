@@ -9,7 +9,7 @@ import type { ServerConfig } from './config/server-config.ts';
 import type { RulesBundle, TierSpec } from './config/types.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { utcOffsetMinutes } from './domain/timezone.ts';
-import type { AccountRecord } from './domain/types.ts';
+import { accountRecord } from './domain/account.ts';
 import { createAdvisor, type Advisor } from './advise/advisor.ts';
 import { stableId } from './advise/policy.ts';
 import { sweepSlos } from './advise/slo.ts';
@@ -105,26 +105,7 @@ function seedAccounts(rules: RulesBundle, state: StateStore, nowMs: number): voi
   state.transaction(() => {
     for (const s of rules.accounts) {
       if (state.getAccount(s.id)) continue;
-      const a: AccountRecord = {
-        id: s.id,
-        name: s.name,
-        attributes: {
-          contractValueUsd: s.contractValueUsd,
-          monthlyUsage: s.monthlyUsage,
-          criticality: s.criticality,
-          strategic: s.strategic,
-          businessCritical: s.businessCritical,
-        },
-        technicalContacts: s.technicalContacts,
-        businessContacts: s.businessContacts,
-        unclassified: false,
-        createdAtMs: nowMs,
-        updatedAtMs: nowMs,
-      };
-      if (s.tier !== undefined) a.tierOverride = s.tier;
-      if (s.csm) a.csm = s.csm;
-      if (s.region !== undefined) a.region = s.region;
-      state.upsertAccount(a);
+      state.upsertAccount(accountRecord(s, nowMs, nowMs));
     }
   });
 }

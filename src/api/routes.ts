@@ -28,6 +28,7 @@ import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { SourceStatusJson } from '../ingest/pull/status.ts';
+import { accountRecord } from '../domain/account.ts';
 import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
 import { isValidTimeZone } from '../domain/timezone.ts';
 import { HttpError, renderError } from './http-error.ts';
@@ -234,26 +235,25 @@ export function createApi(options: ApiOptions): Hono<Env> {
     }
     const now = clock.nowMs();
     const prev = state.getAccount(id);
-    const record: AccountRecord = {
-      id,
-      name: b.name,
-      attributes: {
+    const record = accountRecord(
+      {
+        id,
+        name: b.name,
         contractValueUsd: b.contract_value_usd,
         monthlyUsage: b.monthly_usage,
         criticality: b.criticality as AccountRecord['attributes']['criticality'],
         strategic: b.strategic,
         businessCritical: b.business_critical,
+        technicalContacts: b.technical_contacts,
+        businessContacts: b.business_contacts,
+        ...(b.tier !== undefined ? { tier: b.tier } : {}),
+        ...(b.csm ? { csm: b.csm } : {}),
+        ...(b.region !== undefined ? { region: b.region } : {}),
+        ...(b.timezone !== undefined ? { timezone: b.timezone } : {}),
       },
-      technicalContacts: b.technical_contacts,
-      businessContacts: b.business_contacts,
-      unclassified: false,
-      createdAtMs: prev?.createdAtMs ?? now,
-      updatedAtMs: now,
-    };
-    if (b.tier !== undefined) record.tierOverride = b.tier;
-    if (b.csm) record.csm = b.csm;
-    if (b.region !== undefined) record.region = b.region;
-    if (b.timezone !== undefined) record.timezone = b.timezone;
+      prev?.createdAtMs ?? now,
+      now,
+    );
     state.upsertAccount(record);
     ingest.knowAccount(id);
     return c.json(accountView(record), prev ? 200 : 201);

@@ -637,6 +637,18 @@ describe('loadRules: broken folders name the file, line and path', () => {
       ],
     ],
     [
+      'unknown account time zone',
+      [{ file: 'accounts.yaml', replace: '    region: us-east\n', with: '    region: us-east\n    timezone: Mars/Olympus\n' }],
+      [
+        {
+          file: 'accounts.yaml',
+          path: 'accounts[0].timezone',
+          message: 'unknown time zone "Mars/Olympus" (an IANA name such as Europe/Berlin)',
+          at: 'timezone: |Mars/Olympus',
+        },
+      ],
+    ],
+    [
       'bad contact email',
       [{ file: 'accounts.yaml', replace: 'email: dana.whitfield@example.com }', with: 'email: dana }' }],
       [{ file: 'accounts.yaml', path: 'accounts[0].csm.email', message: 'invalid email address "dana"', at: 'email: |dana }' }],

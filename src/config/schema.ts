@@ -9,6 +9,8 @@
 import Mustache from 'mustache';
 import * as z from 'zod';
 import type { ActionKind, Contact, Domain, Priority, Severity } from '../domain/types.ts';
+import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
+import { isValidTimeZone } from '../domain/timezone.ts';
 import { CRITICALITIES, DOMAINS } from '../domain/types.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import type {
@@ -648,9 +650,7 @@ function unknownVariable(name: string): string {
 
 const accountSchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-      error: (i) => `invalid account id ${showValue(i.input)} (letters, digits, ., - and _)`,
-    }),
+    id: z.string().refine(isValidAccountId, { error: (i) => `invalid account id ${showValue(i.input)} (${ACCOUNT_ID_RULE})` }),
     name: text,
     contract_value_usd: nonNegative.optional(),
     monthly_usage: nonNegative.optional(),
@@ -662,6 +662,10 @@ const accountSchema = z
     technical_contacts: z.array(contactSchema).optional(),
     business_contacts: z.array(contactSchema).optional(),
     region: z.string().optional(),
+    timezone: z
+      .string()
+      .refine(isValidTimeZone, { error: (i) => `unknown time zone ${showValue(i.input)} (an IANA name such as Europe/Berlin)` })
+      .optional(),
   })
   .transform((a): AccountSeed => ({
     id: a.id,
@@ -671,7 +675,7 @@ const accountSchema = z
     criticality: a.criticality ?? DEFAULTS.criticality,
     strategic: a.strategic ?? false,
     businessCritical: a.business_critical ?? false,
-    ...defined({ tier: a.tier, csm: a.csm, region: a.region }),
+    ...defined({ tier: a.tier, csm: a.csm, region: a.region, timezone: a.timezone }),
     technicalContacts: a.technical_contacts ?? [],
     businessContacts: a.business_contacts ?? [],
   }));

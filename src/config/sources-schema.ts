@@ -18,6 +18,7 @@
  *     map: { account: account_id, time: day, values: { api_calls: api_calls } }
  * ```
  */
+import { isValidAccountId } from '../domain/account-id.ts';
 import * as z from 'zod';
 import { durationSchema, showValue } from './schema.ts';
 import type {
@@ -54,7 +55,6 @@ export const SOURCE_KINDS: readonly SourceKind[] = ['sql', 'prometheus', 'http_j
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const METRIC_RE = /^[A-Za-z_:][A-Za-z0-9_:.]*$/;
-const ACCOUNT_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 /** a SQL identifier, optionally schema-qualified (`public.usage_daily`) */
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -67,7 +67,7 @@ const nameSchema = z
 const metricName = z.string().regex(METRIC_RE, { error: (i) => `invalid metric name ${showValue(i.input)} (letters, digits, _, : and .)` });
 const accountId = z
   .string()
-  .regex(ACCOUNT_RE, { error: (i) => `invalid account id ${showValue(i.input)} (letters, digits, ., _, :, @ and -)` });
+  .refine(isValidAccountId, { error: (i) => `invalid account id ${showValue(i.input)} (letters, digits, ., _, :, @ and -)` });
 const identifier = z
   .string()
   .regex(IDENT_RE, { error: (i) => `invalid sql identifier ${showValue(i.input)} (letters, digits, _ and $, optionally schema.name)` });

@@ -3,7 +3,8 @@
  * parse the YAML files into exactly these types (durations already turned into milliseconds,
  * defaults filled in), so every later stage can trust them.
  */
-import type { ActionKind, TemplatedKind, Contact, Criticality, Domain, Priority, Severity } from '../domain/types.ts';
+import type { AccountInput } from '../domain/account.ts';
+import type { ActionKind, TemplatedKind, Criticality, Domain, Priority, Severity } from '../domain/types.ts';
 
 /** Measurable criteria for a tier. An account matches when `match` of the given criteria hold. */
 export interface TierCriteria {
@@ -143,20 +144,7 @@ export interface TemplateSpec {
 export type TemplatesConfig = Record<TemplatedKind, TemplateSpec>;
 
 /** Accounts to seed at start (rules/accounts.yaml, optional). */
-export interface AccountSeed {
-  id: string;
-  name: string;
-  contractValueUsd: number;
-  monthlyUsage: number;
-  criticality: Criticality;
-  strategic: boolean;
-  businessCritical: boolean;
-  tier?: string;
-  csm?: Contact;
-  technicalContacts: Contact[];
-  businessContacts: Contact[];
-  region?: string;
-}
+export type AccountSeed = AccountInput;
 
 /** Everything in a rules folder. */
 export interface RulesBundle {
