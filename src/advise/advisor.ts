@@ -139,14 +139,17 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
     return tiersByName.get(name) ?? lowestTier;
   };
 
-  const historyOf = (signalId: string, account: string) => {
+  // a signal's ticket has the id stableId('tkt', signalId) (policy.ts): one keyed read, not a scan
+  const ticketOf = (signalId: string) => state.getTicket(stableId('tkt', signalId));
+
+  const historyOf = (signalId: string) => {
     const sentKinds = new Set<AdvisoryKind>();
     const recipients: string[] = [];
     for (const a of state.listAdvisories({ signalId })) {
       sentKinds.add(a.kind);
       if (a.kind !== 'resolution_note') recipients.push(...a.to);
     }
-    const ticket = state.listTickets({ account }).find((t) => t.signalId === signalId);
+    const ticket = ticketOf(signalId);
     return ticket ? { sentKinds, recipients, ticket } : { sentKinds, recipients };
   };
 
@@ -212,16 +215,14 @@ export function createAdvisor(options: AdvisorOptions): Advisor {
       span.setAttribute('forewarn.severity', signal.severity);
       span.setAttribute('forewarn.tier', tier.name);
 
-      const history = historyOf(signal.id, account.id);
+      const history = historyOf(signal.id);
       // one ticket per account x rule incident: a forecast signal updates the open ticket of the
       // rule's anomaly signal (raising its priority if more pressing) instead of opening another
       const baseName = rule.name.endsWith(':forecast') ? rule.name.slice(0, -':forecast'.length) : undefined;
       if (baseName !== undefined && !history.ticket) {
         const baseSignalId = states.get(p.account)?.get(baseName)?.signalId;
-        const baseTicket = baseSignalId
-          ? state.listTickets({ account: account.id }).find((t) => t.signalId === baseSignalId && t.state !== 'resolved')
-          : undefined;
-        if (baseTicket) Object.assign(history, { ticket: baseTicket });
+        const baseTicket = baseSignalId ? ticketOf(baseSignalId) : undefined;
+        if (baseTicket && baseTicket.state !== 'resolved') Object.assign(history, { ticket: baseTicket });
       }
       let inCooldown = transition === 'opened' && rs.lastResolvedMs !== undefined && p.tsMs - rs.lastResolvedMs < tier.policy.cooldownMs;
       // while the rule's anomaly signal is open its recipients already know: a forecast signal

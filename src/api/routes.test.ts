@@ -468,11 +468,11 @@ describe('POST /api/v2/write', () => {
     expect(Array.from((await fw.store.query({ account: 'a', metric: 'm_w' }, 0, Infinity)).tsMs)).toEqual([T0 + 5000]);
   });
 
-  it('an invalid precision -> 400 naming the parameter, nothing stored', async () => {
+  it.each(['h', 'toString', 'constructor'])('an invalid precision (%s) -> 400 naming the parameter, nothing stored', async (precision) => {
     const { write, fw } = await boot();
-    const res = await write(`m,account=a v=1 ${T0}`, 'precision=h');
+    const res = await write(`m,account=a v=1 ${T0}`, `precision=${precision}`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'invalid precision "h" (ns, us, ms or s)', detail: { parameter: 'precision' } });
+    expect(await res.json()).toEqual({ error: `invalid precision "${precision}" (ns, us, ms or s)`, detail: { parameter: 'precision' } });
     expect(await fw.store.listSeries()).toEqual([]);
   });
 

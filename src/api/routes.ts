@@ -23,7 +23,7 @@ import { accountHealth, createHealthWeights, healthTopLine } from '../detect/acc
 import type { Scorer } from '../detect/scorer.ts';
 import type { IngestResult, IngestService } from '../ingest/ingest-service.ts';
 import { parseJsonTelemetry } from '../ingest/json-telemetry.ts';
-import { parseLineProtocol } from '../ingest/line-protocol.ts';
+import { isPrecision, parseLineProtocol } from '../ingest/line-protocol.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -79,8 +79,6 @@ const accountBody = z.strictObject({
     .refine(isValidTimeZone, { message: 'unknown IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)' })
     .optional(),
 });
-
-const PRECISION_MS = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000 } as const;
 
 /** Builds the Hono app with every route. */
 export function createApi(options: ApiOptions): Hono<Env> {
@@ -165,13 +163,13 @@ export function createApi(options: ApiOptions): Hono<Env> {
   app.post('/api/v2/write', need('ingest'), limit, async (c) => {
     const started = performance.now();
     const precisionRaw = c.req.query('precision') ?? 'ns';
-    if (!(precisionRaw in PRECISION_MS)) {
+    if (!isPrecision(precisionRaw)) {
       observe('write', started, 400);
       throw new HttpError(400, `invalid precision "${precisionRaw}" (ns, us, ms or s)`, { parameter: 'precision' });
     }
     const body = await readBody(c);
     const parsed = parseLineProtocol(body, {
-      precision: precisionRaw as keyof typeof PRECISION_MS,
+      precision: precisionRaw,
       accountTag: config.accountTag,
       defaultTimeMs: clock.nowMs(),
     });

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { checkRules } from '../config/check.ts';
 import { ConfigError } from '../config/errors.ts';
 import { EnvError } from '../config/server-config.ts';
+import { isPrecision, type Precision } from '../ingest/line-protocol.ts';
 
 const USAGE = `usage: forewarn <command> [options]
 
@@ -58,13 +59,9 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`forewarn replay: missing FILE\n\n${USAGE}`);
         return 2;
       }
+      const precision = parsePrecision(values.precision);
       const { replayFile } = await import('./replay.ts');
-      return replayFile({
-        file,
-        rulesDir: values.rules ?? './rules',
-        dataDir: values.data ?? './data/replay',
-        precision: (values.precision ?? 'ns') as 'ns' | 'us' | 'ms' | 's',
-      });
+      return replayFile({ file, rulesDir: values.rules ?? './rules', dataDir: values.data ?? './data/replay', precision });
     }
     case 'import': {
       const { values, positionals } = parseArgs({
@@ -85,15 +82,14 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values.format !== undefined && !['csv', 'ndjson', 'lp'].includes(values.format))
         throw new UsageError(`--format must be csv, ndjson or lp, got "${values.format}"`);
-      const precision = values.precision ?? 'ns';
-      if (!['ns', 'us', 'ms', 's'].includes(precision)) throw new UsageError(`--precision must be ns, us, ms or s, got "${precision}"`);
+      const precision = parsePrecision(values.precision);
       const { importFile } = await import('./import.ts');
       return importFile({
         file,
         rulesDir: values.rules ?? process.env.FOREWARN_RULES_DIR ?? './rules',
         env: { ...process.env, ...(values.data !== undefined ? { FOREWARN_DATA_DIR: values.data } : {}) },
         ...(values.format !== undefined ? { format: values.format as 'csv' | 'ndjson' | 'lp' } : {}),
-        precision: precision as 'ns' | 'us' | 'ms' | 's',
+        precision,
         ...(values.rejects !== undefined ? { rejectsFile: values.rejects } : {}),
         stdout: process.stdout,
         stderr: process.stderr,
@@ -138,6 +134,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** `--precision`, checked: ns (default), us, ms or s. */
+function parsePrecision(raw: string | undefined): Precision {
+  const precision = raw ?? 'ns';
+  if (!isPrecision(precision)) throw new UsageError(`--precision must be ns, us, ms or s, got "${precision}"`);
+  return precision;
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -9,14 +9,14 @@ import { createForewarn } from '../app.ts';
 import { loadRules } from '../config/load-rules.ts';
 import { loadServerConfig } from '../config/server-config.ts';
 import type { Point } from '../domain/types.ts';
-import { parseLineProtocol } from '../ingest/line-protocol.ts';
+import { parseLineProtocol, type Precision } from '../ingest/line-protocol.ts';
 import { table } from '../demo/table.ts';
 
 export interface ReplayOptions {
   file: string;
   rulesDir: string;
   dataDir: string;
-  precision: 'ns' | 'us' | 'ms' | 's';
+  precision: Precision;
 }
 
 interface CsvLayout {
