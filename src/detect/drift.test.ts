@@ -1,3 +1,4 @@
+import { mulberry32, gaussian } from '../../test/support/random.ts';
 import { describe, expect, it } from 'vitest';
 import type { AnomalyScore } from '../domain/types.ts';
 import { createDriftDetector, driftFactory } from './drift.ts';
@@ -10,21 +11,6 @@ const DAY_MS = 24 * HOUR_MS;
 const MONDAY = Date.UTC(2024, 0, 1);
 /** the creep starts on Wednesday of week 3 at 10:00 */
 const CREEP_AT = MONDAY + 16 * DAY_MS + 10 * HOUR_MS;
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 /** API latency in ms: 120 at night, +30% in the weekday afternoon, +10% at weekends */
 function latency(t: number): number {

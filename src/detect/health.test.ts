@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../test/support/random.ts';
 import { describe, expect, it } from 'vitest';
 import type { Direction } from '../domain/types.ts';
 import { computeHealth, describeContributor, formatDuration } from './health.ts';
@@ -6,17 +7,6 @@ import type { HealthInput } from './health.ts';
 function input(series: string, score: number, extra: Partial<HealthInput> = {}): HealthInput {
   const direction: Direction = score > 0 ? 'up' : 'none';
   return { series, score, direction, expected: 100, observed: 100 + 100 * score, ...extra };
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('health score', () => {

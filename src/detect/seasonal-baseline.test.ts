@@ -1,4 +1,5 @@
 import { quantile } from 'simple-statistics';
+import { mulberry32, gaussian } from '../../test/support/random.ts';
 import { describe, expect, it } from 'vitest';
 import type { AnomalyScore } from '../domain/types.ts';
 import { HOUR_MS, createSeasonalBaseline, seasonalFactory, squash } from './seasonal-baseline.ts';
@@ -10,21 +11,6 @@ import { SnapshotError } from './snapshot.ts';
 const DAY_MS = 24 * HOUR_MS;
 /** 2024-01-01 00:00 UTC, a Monday */
 const MONDAY = Date.UTC(2024, 0, 1);
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 /**
  * Business traffic in local time: a daily peak at 13:00 on weekdays (300) over a night floor of
