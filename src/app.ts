@@ -254,7 +254,8 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   let lastSweep = clock.nowMs();
   const sweepTickets = (): number => {
     const now = clock.nowMs();
-    const open = [...state.listTickets({ state: 'open', limit: 100_000 }), ...state.listTickets({ state: 'acknowledged', limit: 100_000 })];
+    // no limit: every unresolved ticket is checked, however many there are
+    const open = [...state.listTickets({ state: 'open' }), ...state.listTickets({ state: 'acknowledged' })];
     const { breaches, escalations } = sweepSlos(open, tiers, lastSweep, now);
     lastSweep = now;
     for (const b of breaches) metrics.ticketSloBreaches.inc({ tier: b.ticket.tier, clock: b.clock });

@@ -33,6 +33,7 @@ commands:
       --days N             days of history at 5-minute resolution (default 14)
       --data DIR           data folder (default ./data/demo; emptied first)
       --seed N             random seed (default 42)
+      --rules DIR          rules folder (default ./rules)
 `;
 
 async function main(argv: string[]): Promise<number> {

@@ -18,7 +18,7 @@
  *     map: { account: account_id, time: day, values: { api_calls: api_calls } }
  * ```
  */
-import { isValidAccountId } from '../domain/account-id.ts';
+import { ACCOUNT_ID_RULE, isValidAccountId } from '../domain/account-id.ts';
 import * as z from 'zod';
 import { durationSchema, showValue } from './schema.ts';
 import type {
@@ -65,9 +65,7 @@ const nameSchema = z
   .string()
   .regex(NAME_RE, { error: (i) => `invalid name ${showValue(i.input)} (use lower-case letters, digits, - and _)` });
 const metricName = z.string().regex(METRIC_RE, { error: (i) => `invalid metric name ${showValue(i.input)} (letters, digits, _, : and .)` });
-const accountId = z
-  .string()
-  .refine(isValidAccountId, { error: (i) => `invalid account id ${showValue(i.input)} (letters, digits, ., _, :, @ and -)` });
+const accountId = z.string().refine(isValidAccountId, { error: (i) => `invalid account id ${showValue(i.input)} (${ACCOUNT_ID_RULE})` });
 const identifier = z
   .string()
   .regex(IDENT_RE, { error: (i) => `invalid sql identifier ${showValue(i.input)} (letters, digits, _ and $, optionally schema.name)` });

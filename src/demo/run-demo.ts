@@ -133,7 +133,7 @@ export async function runDemoReport(options: DemoOptions): Promise<DemoReport> {
     const advisories = fw.state.listAdvisories({ limit: 100_000 });
     const tickets = fw.state.listTickets({ limit: 100_000 });
     const tierOf = new Map(fw.state.listAccounts().map((a) => [a.id, fw.advisor.tierOf(a).name]));
-    const report = buildReport(fleet, signals, advisories, tickets, tierOf);
+    const report = buildReport(fleet, signals, advisories, tickets);
     const full: DemoReport = {
       ...report,
       fleet,
@@ -160,17 +160,14 @@ export function buildReport(
   signals: Signal[],
   advisories: Advisory[],
   tickets: Ticket[],
-  tierOf: Map<string, string>,
 ): { outcomes: IncidentOutcome[]; falseAlarms: Signal[] } {
+  // a signal opened from an hour before the onset to six hours after the end is about the incident
+  const inWindow = (s: Signal, inc: Incident) =>
+    s.account === inc.account && s.openedAtMs >= inc.onsetMs - HOUR && s.openedAtMs <= inc.endMs + 6 * HOUR;
   const matched = new Set<string>();
   const outcomes: IncidentOutcome[] = fleet.incidents.map((inc) => {
     const series = INCIDENT_SERIES[inc.type];
-    const candidates = signals
-      .filter(
-        (s) =>
-          s.account === inc.account && s.metric === series && s.openedAtMs >= inc.onsetMs - HOUR && s.openedAtMs <= inc.endMs + 6 * HOUR,
-      )
-      .sort((a, b) => a.openedAtMs - b.openedAtMs);
+    const candidates = signals.filter((s) => s.metric === series && inWindow(s, inc)).sort((a, b) => a.openedAtMs - b.openedAtMs);
     const signal = candidates[0];
     const outcome: IncidentOutcome = { incident: inc, advisories: [] };
     if (signal) {
@@ -194,10 +191,9 @@ export function buildReport(
   // any signal inside an incident's window on its account is explained by the incident
   for (const inc of fleet.incidents) {
     for (const s of signals) {
-      if (s.account === inc.account && s.openedAtMs >= inc.onsetMs - HOUR && s.openedAtMs <= inc.endMs + 6 * HOUR) matched.add(s.id);
+      if (inWindow(s, inc)) matched.add(s.id);
     }
   }
-  void tierOf;
   return { outcomes, falseAlarms: signals.filter((s) => !matched.has(s.id)) };
 }
 

@@ -41,9 +41,6 @@ import type { LineError, ParseErrorCode, ParseResult } from './parse-result.ts';
 /** Timestamp precision of a write (`?precision=` of `/api/v2/write`). */
 export type Precision = 'ns' | 'us' | 'ms' | 's';
 
-/** Every supported precision. */
-export const PRECISIONS: readonly Precision[] = ['ns', 'us', 'ms', 's'];
-
 /** True when `value` is a supported precision name. */
 export function isPrecision(value: unknown): value is Precision {
   return value === 'ns' || value === 'us' || value === 'ms' || value === 's';

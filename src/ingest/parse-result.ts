@@ -18,16 +18,6 @@ import type { Point } from '../domain/types.ts';
  */
 export type ParseErrorCode = 'syntax' | 'bad_value' | 'non_finite' | 'bad_timestamp' | 'missing_account' | 'missing_metric';
 
-/** Every `ParseErrorCode`, e.g. to pre-create metric label values. */
-export const PARSE_ERROR_CODES: readonly ParseErrorCode[] = [
-  'syntax',
-  'bad_value',
-  'non_finite',
-  'bad_timestamp',
-  'missing_account',
-  'missing_metric',
-];
-
 /** One rejected line (line protocol) or item (JSON). */
 export interface LineError {
   /**
