@@ -117,6 +117,15 @@ describe('importStream: each format', () => {
     summary.rejects.forEach((x, i) => expect(x.reason).toMatch(rejected[i]![2]));
   });
 
+  it('a line-protocol line without a timestamp is one reject however many fields, also once the kept list is full', async () => {
+    const { ingest } = recorder();
+    const body = ['m,account=a x=1,y=2', 'm,account=a x=3,y=4,z=5'].join('\n');
+    const summary = await importStream(Readable.from([body]), ingest, { format: 'lp', maxRejectsKept: 1 });
+    expect(summary.rejected).toBe(2);
+    expect(summary.byReason).toEqual({ bad_timestamp: 2 });
+    expect(summary.rejects.map((r) => r.line)).toEqual([1]);
+  });
+
   it('ingests in batches of batchPoints, keeping line numbers across batches', async () => {
     const rows = Array.from({ length: 7 }, (_, i) => `a${i},m,${T + i},${i}`);
     const r = recorder();

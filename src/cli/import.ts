@@ -106,10 +106,15 @@ export async function importStream(
   let pendingStart = 1;
   let layout: ReturnType<typeof csvLayout> | undefined;
 
+  // the last line rejected for having no event time (the kept rejects list may be full)
+  let lastNoTimeLine = -1;
   const add = (p: Point, line: number) => {
     if (!Number.isFinite(p.tsMs)) {
       // one reject per line, even when a line-protocol line holds several fields
-      if (summary.rejects.at(-1)?.line !== line || summary.rejects.at(-1)?.reason !== NO_TIME) reject(line, 'bad_timestamp', NO_TIME);
+      if (line !== lastNoTimeLine) {
+        lastNoTimeLine = line;
+        reject(line, 'bad_timestamp', NO_TIME);
+      }
       return;
     }
     points.push(p);
