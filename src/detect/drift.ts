@@ -42,10 +42,9 @@ import {
   ABS_SCALE_EPSILON,
   DEFAULT_INTERVAL_MS,
   HOUR_MS,
-  INTERVAL_GAIN,
   MAD_TO_SIGMA,
-  MAX_STEP_MS,
   RESULT_OBJECT_BYTES,
+  advanceClock,
   createSeasonalBaseline,
   directionAllows,
   directionOf,
@@ -165,10 +164,10 @@ export class DriftCore {
   private base = 0;
   /** typical |y - B| (x 1.2533) */
   private spread = 0;
-  private firstTs = 0;
-  private lastTs = 0;
-  private points = 0;
-  private dtTypical = DEFAULT_INTERVAL_MS;
+  firstTs = 0;
+  lastTs = 0;
+  points = 0;
+  dtTypical = DEFAULT_INTERVAL_MS;
 
   /** signed d of the last step */
   lastDeviation = 0;
@@ -191,26 +190,12 @@ export class DriftCore {
   step(tsMs: number, y: number, floor: number): void {
     const o = this.o;
     const points = this.points;
-    let dtMs: number;
+    const dtMs = advanceClock(this, tsMs);
     if (points === 0) {
-      this.firstTs = tsMs;
-      this.lastTs = tsMs;
       this.fast = y;
       this.base = y;
-      dtMs = this.dtTypical;
-    } else {
-      const gap = tsMs - this.lastTs;
-      if (gap > 0) {
-        dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
-        const typical = this.dtTypical;
-        this.dtTypical = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
-        this.lastTs = tsMs;
-      } else {
-        dtMs = this.dtTypical;
-      }
     }
     const n = points + 1;
-    this.points = n;
     const warm = n >= o.warmupPoints && this.lastTs - this.firstTs >= o.warmupMs;
 
     let spread = this.spread;

@@ -250,6 +250,36 @@ export function resolveSeasonalOptions(options: SeasonalBaselineOptions | Resolv
   return resolved;
 }
 
+/** The event-time clock of a streaming detector: the data's timestamps are its only clock. */
+export interface EventClock {
+  firstTs: number;
+  lastTs: number;
+  points: number;
+  /** running typical sampling interval */
+  dtTypical: number;
+}
+
+/**
+ * Advances `c` by one point at `tsMs` (counting it) and returns the time the point stands for:
+ * the gap since the previous point, capped at {@link MAX_STEP_MS}; for the first point, a
+ * duplicate or a late timestamp, one typical interval (the clock does not move back).
+ */
+export function advanceClock(c: EventClock, tsMs: number): number {
+  const points = c.points;
+  c.points = points + 1;
+  if (points === 0) {
+    c.firstTs = tsMs;
+    c.lastTs = tsMs;
+    return c.dtTypical;
+  }
+  const gap = tsMs - c.lastTs;
+  if (!(gap > 0)) return c.dtTypical;
+  const dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
+  c.dtTypical = points === 1 ? dtMs : c.dtTypical + INTERVAL_GAIN * (dtMs - c.dtTypical);
+  c.lastTs = tsMs;
+  return dtMs;
+}
+
 class SeasonalBaselineDetector implements SeasonalBaseline {
   // the scalar state, written to snapshots in this order
   /** today compared with usual: EW average of value - usual(t) */
@@ -258,11 +288,11 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
   private globalLevel = 0;
   /** EW robust scale of all one-step errors (prior of unseen buckets) */
   private globalScale = 0;
-  private firstTs = 0;
-  private lastTs = 0;
-  private points = 0;
+  firstTs = 0;
+  lastTs = 0;
+  points = 0;
   /** running typical sampling interval */
-  private dtTypical = DEFAULT_INTERVAL_MS;
+  dtTypical = DEFAULT_INTERVAL_MS;
   /**
    * per bucket i: usual value at [i], robust scale at [buckets + i], hours of data seen
    * (kernel-weighted, saturating) at [2 * buckets + i]. One array: fewer objects per series.
@@ -346,26 +376,9 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
 
     // ---- event time: how much time this point stands for ----
     const points = this.points;
-    let dtMs: number;
-    if (points === 0) {
-      this.firstTs = tsMs;
-      this.lastTs = tsMs;
-      this.globalLevel = value;
-      dtMs = this.dtTypical;
-    } else {
-      const gap = tsMs - this.lastTs;
-      if (gap > 0) {
-        dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
-        const typical = this.dtTypical;
-        this.dtTypical = points === 1 ? dtMs : typical + INTERVAL_GAIN * (dtMs - typical);
-        this.lastTs = tsMs;
-      } else {
-        // duplicate (or late) timestamp: count it as one typical interval, keep the clock
-        dtMs = this.dtTypical;
-      }
-    }
+    const dtMs = advanceClock(this, tsMs);
+    if (points === 0) this.globalLevel = value;
     const n = points + 1;
-    this.points = n;
 
     // ---- prediction: interpolate between the two nearest bucket centres (hh:30) ----
     const u = (tsMs + o.offsetMs) / HOUR_MS - 0.5;
