@@ -17,7 +17,7 @@
  *
  * State: four float64. Pure; no clock.
  */
-import type { SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import { EW_GAUSSIAN_STATE_BYTES, EwGaussian } from './ew-gaussian.ts';
 
 /** Default options; see {@link LevelShiftOptions}. */
 export const LEVEL_SHIFT_DEFAULTS = Object.freeze({
@@ -42,7 +42,7 @@ export interface LevelShiftOptions {
 /** Smallest long-run sigma: keeps a constant series from dividing by zero (any change is then very surprising). */
 export const LEVEL_SHIFT_MIN_SIGMA = 1e-9;
 /** Bytes of state: four float64. */
-export const LEVEL_SHIFT_STATE_BYTES = 32;
+export const LEVEL_SHIFT_STATE_BYTES = EW_GAUSSIAN_STATE_BYTES;
 
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveLevelShiftOptions(options: LevelShiftOptions = {}): Readonly<Required<LevelShiftOptions>> {
@@ -57,22 +57,14 @@ export function resolveLevelShiftOptions(options: LevelShiftOptions = {}): Reado
 }
 
 /** The long-run Gaussian and level-shift statistics of one series (see the module comment). */
-export class LevelShift {
-  private mean = 0;
-  private variance = 0;
-  private recent = 0;
-  private points = 0;
-
+export class LevelShift extends EwGaussian {
   /** (value - long-run mean) / sigma of the last point, signed (0 for the first point) */
   valueZ = 0;
   /** (recent mean - long-run mean) / sigma of the last point, signed (0 for the first point) */
   levelZ = 0;
 
-  constructor(private readonly o: Readonly<Required<LevelShiftOptions>>) {}
-
-  /** points learned so far */
-  get count(): number {
-    return this.points;
+  constructor(private readonly o: Readonly<Required<LevelShiftOptions>>) {
+    super();
   }
 
   /** judges `value` against the long-run distribution, then learns it; `value` must be finite */
@@ -93,23 +85,6 @@ export class LevelShift {
     this.valueZ = d / sigma;
     this.levelZ = (this.recent - this.mean) / sigma;
     const gain = n < o.longPoints ? 1 / n : 1 / o.longPoints;
-    this.mean += gain * d;
-    this.variance = (1 - gain) * (this.variance + gain * d * d);
-  }
-
-  /** writes the state ({@link LEVEL_SHIFT_STATE_BYTES} bytes, no header) */
-  write(w: SnapshotWriter): void {
-    w.f64(this.mean);
-    w.f64(this.variance);
-    w.f64(this.recent);
-    w.f64(this.points);
-  }
-
-  /** reads the state written by {@link write} */
-  read(r: SnapshotReader): void {
-    this.mean = r.f64();
-    this.variance = r.f64();
-    this.recent = r.f64();
-    this.points = r.f64();
+    this.learn(d, gain);
   }
 }

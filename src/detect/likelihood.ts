@@ -20,7 +20,7 @@
  *
  * State: four float64 (mean, variance, recent mean, points). Pure; no clock.
  */
-import type { SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import { EW_GAUSSIAN_STATE_BYTES, EwGaussian } from './ew-gaussian.ts';
 
 /** Default options; see {@link LikelihoodOptions}. */
 export const LIKELIHOOD_DEFAULTS = Object.freeze({
@@ -51,7 +51,7 @@ export interface LikelihoodOptions {
 /** Smallest long-run standard deviation, in raw-score units: a constant raw score is not a zero-width Gaussian. */
 export const LIKELIHOOD_MIN_SIGMA = 1e-3;
 /** Bytes of state: four float64. */
-export const LIKELIHOOD_STATE_BYTES = 32;
+export const LIKELIHOOD_STATE_BYTES = EW_GAUSSIAN_STATE_BYTES;
 
 /**
  * erfc(x), Numerical Recipes' Chebyshev fit (fractional error below 1.2e-7 everywhere), so the
@@ -97,13 +97,10 @@ export function resolveLikelihoodOptions(options: LikelihoodOptions = {}): Reado
 }
 
 /** The likelihood stage of one raw-score stream (see the module comment). */
-export class AnomalyLikelihood {
-  private mean = 0;
-  private variance = 0;
-  private recent = 0;
-  private points = 0;
-
-  constructor(private readonly o: Readonly<Required<LikelihoodOptions>>) {}
+export class AnomalyLikelihood extends EwGaussian {
+  constructor(private readonly o: Readonly<Required<LikelihoodOptions>>) {
+    super();
+  }
 
   /** learns one raw score and returns -log10 of the tail probability of the recent level */
   update(raw: number): number {
@@ -130,30 +127,7 @@ export class AnomalyLikelihood {
     const sigma = Math.sqrt(this.variance) + LIKELIHOOD_MIN_SIGMA;
     const out = n === 1 ? -Infinity : (this.recent - this.mean) / sigma;
     // exponentially weighted mean and variance (West 1979 form: stable, one pass)
-    const d = r - this.mean;
-    this.mean += longGain * d;
-    this.variance = (1 - longGain) * (this.variance + longGain * d * d);
+    this.learn(r - this.mean, longGain);
     return out;
-  }
-
-  /** points learned so far */
-  get count(): number {
-    return this.points;
-  }
-
-  /** writes the state ({@link LIKELIHOOD_STATE_BYTES} bytes, no header) */
-  write(w: SnapshotWriter): void {
-    w.f64(this.mean);
-    w.f64(this.variance);
-    w.f64(this.recent);
-    w.f64(this.points);
-  }
-
-  /** reads the state written by {@link write} */
-  read(r: SnapshotReader): void {
-    this.mean = r.f64();
-    this.variance = r.f64();
-    this.recent = r.f64();
-    this.points = r.f64();
   }
 }
