@@ -229,6 +229,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
   });
   let reportedWriteFailures = 0;
   const app = createApi({
+    healthWeights,
     sources,
     config,
     rules,

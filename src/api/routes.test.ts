@@ -13,7 +13,7 @@ import type { Ticket } from '../domain/types.ts';
 import { createMemoryNotifier } from '../notify/memory.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { createSqliteStateStore } from '../store/sqlite/sqlite-state-store.ts';
-import { defaultBundle, makeTicket, T0 } from '../../test/fixtures/bundle.ts';
+import { defaultBundle, makeSignal, makeTicket, T0 } from '../../test/fixtures/bundle.ts';
 
 const TOKEN = { admin: 'admin-token-1234', ingest: 'ingest-token-1234', read: 'read-token-12345' };
 const TOKENS_ENV = `admin:${TOKEN.admin},ingest:${TOKEN.ingest},read:${TOKEN.read}`;
@@ -246,6 +246,20 @@ describe('account ids from telemetry', () => {
 });
 
 describe('GET accounts', () => {
+  it("lists each account's own open signals, and only open ones", async () => {
+    const { json, fw } = await boot();
+    fw.state.saveSignal(makeSignal({ id: 'sig-a', account: 'acme-corp', state: 'open' }));
+    fw.state.saveSignal(makeSignal({ id: 'sig-b', account: 'globex', state: 'open' }));
+    fw.state.saveSignal(makeSignal({ id: 'sig-c', account: 'globex', state: 'resolved' }));
+    const r = await json('/api/accounts', { token: 'read' });
+    const open = Object.fromEntries(
+      r.body.map((a: { id: string; openSignals: Array<{ id: string }> }) => [a.id, a.openSignals.map((s) => s.id)]),
+    );
+    expect(open).toMatchObject({ 'acme-corp': ['sig-a'], globex: ['sig-b'], initech: [] });
+    // the single-account view agrees with the list
+    expect((await json('/api/accounts/globex', { token: 'read' })).body.openSignals.map((s: { id: string }) => s.id)).toEqual(['sig-b']);
+  });
+
   it('lists the seeded accounts with their tier and health', async () => {
     const { json } = await boot();
     const r = await json('/api/accounts', { token: 'read' });

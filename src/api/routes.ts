@@ -14,12 +14,13 @@ import {
   ADVISORY_KINDS,
   CRITICALITIES,
   type AccountRecord,
+  type Signal,
   type AdvisoryKind,
   type SignalState,
   type TicketState,
 } from '../domain/types.ts';
 import type { Advisor } from '../advise/advisor.ts';
-import { accountHealth, createHealthWeights, healthTopLine } from '../detect/account-health.ts';
+import { accountHealth, createHealthWeights, healthTopLine, type HealthWeights } from '../detect/account-health.ts';
 import type { Scorer } from '../detect/scorer.ts';
 import type { IngestResult, IngestService } from '../ingest/ingest-service.ts';
 import { parseJsonTelemetry } from '../ingest/json-telemetry.ts';
@@ -49,6 +50,8 @@ export interface ApiOptions {
   health?: () => Record<string, unknown>;
   /** refreshes gauges that are read from elsewhere, right before /metrics is rendered */
   onScrape?: () => void;
+  /** the health weights the advisor uses (built from the rules when absent) */
+  healthWeights?: HealthWeights;
   /** the pull sources, for GET /api/sources (and their lag gauges on /metrics) */
   sources?: { statusJson(): SourceStatusJson[] };
 }
@@ -85,7 +88,7 @@ export function createApi(options: ApiOptions): Hono<Env> {
   const { config, rules, state, store, ingest, scorer, advisor, clock, metrics } = options;
   const app = new Hono<Env>();
   const tierNames = new Set(rules.tiers.tiers.map((t) => t.name));
-  const healthWeights = createHealthWeights(rules.rules.rules);
+  const healthWeights = options.healthWeights ?? createHealthWeights(rules.rules.rules);
   /** an account's health at its newest event time, weighted for its tier */
   const healthOfAccount = (a: AccountRecord, tier: string) => {
     const series = scorer.health(a.id);
@@ -200,10 +203,10 @@ export function createApi(options: ApiOptions): Hono<Env> {
   });
 
   // ---- accounts
-  const accountView = (a: AccountRecord) => {
+  /** `open`: the account's open signals when the caller already has them (the list route reads all at once) */
+  const accountView = (a: AccountRecord, open = state.listSignals({ account: a.id, state: 'open' })) => {
     const tier = advisor.tierOf(a);
     const { health } = healthOfAccount(a, tier.name);
-    const open = state.listSignals({ account: a.id, state: 'open' });
     return toApi({
       ...a,
       tier: tier.name,
@@ -259,7 +262,14 @@ export function createApi(options: ApiOptions): Hono<Env> {
 
   app.get('/api/accounts', need('read'), (c) => {
     const tier = c.req.query('tier');
-    const list = state.listAccounts().map(accountView) as Array<{ tier: string }>;
+    // one read of every open signal, not one query per account
+    const openByAccount = new Map<string, Signal[]>();
+    for (const s of state.listSignals({ state: 'open' })) {
+      const list = openByAccount.get(s.account);
+      if (list) list.push(s);
+      else openByAccount.set(s.account, [s]);
+    }
+    const list = state.listAccounts().map((a) => accountView(a, openByAccount.get(a.id) ?? [])) as Array<{ tier: string }>;
     return c.json(tier ? list.filter((a) => a.tier === tier) : list);
   });
 
