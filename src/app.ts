@@ -11,8 +11,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { utcOffsetMinutes } from './domain/timezone.ts';
 import { accountRecord } from './domain/account.ts';
 import { createAdvisor, type Advisor } from './advise/advisor.ts';
-import { stableId } from './advise/policy.ts';
-import { sweepSlos } from './advise/slo.ts';
+import { escalationAdvisory, sweepSlos } from './advise/slo.ts';
 import { detectorFactoryFor } from './detect/combined.ts';
 import { createScorer, type Scorer, type Watch } from './detect/scorer.ts';
 import { accountHealth, createHealthWeights, healthTopLine } from './detect/account-health.ts';
@@ -266,32 +265,7 @@ export async function createForewarn(options: ForewarnOptions): Promise<Forewarn
           const t = state.getTicket(e.ticket.id);
           if (!t || t.escalationLevel >= e.level) continue;
           state.saveTicket({ ...t, escalationLevel: e.level });
-          const dedupKey = `${t.id}:escalation:${e.level}`;
-          const text = [
-            `Ticket ${t.id} (${t.priority}, queue ${t.queue}) for account ${t.account} (${t.tier}) is not acknowledged.`,
-            `Acknowledgement was due at ${new Date(t.ackDueWallMs).toISOString()}; this is escalation step ${e.level}.`,
-            '',
-            t.title,
-            t.description,
-          ].join('\n');
-          state.enqueueAdvisory({
-            id: stableId('adv', dedupKey),
-            dedupKey,
-            signalId: t.signalId,
-            account: t.account,
-            kind: 'ticket_escalation',
-            severity: t.severity,
-            tier: t.tier,
-            to: [e.notify],
-            subject: `[Forewarn] ${t.priority} ticket overdue: ${t.title}`,
-            text,
-            html: `<pre style="font-family:monospace">${text.replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[ch]!)}</pre>`,
-            decidedAtMs: t.createdAtMs,
-            decidedAtWallMs: now,
-            status: 'pending',
-            attempts: 0,
-            nextAttemptAtWallMs: now,
-          });
+          state.enqueueAdvisory(escalationAdvisory(t, e.level, e.notify, now));
         }
       });
       outbox.kick();

@@ -5,6 +5,7 @@
  * advisory ("your usage fell") can reach a customer because of missing telemetry. When data comes
  * back, the signal and its ticket are resolved.
  */
+import { preformattedHtml } from '../notify/render.ts';
 import type { RoutingConfig, TierSpec } from '../config/types.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Signal, Ticket } from '../domain/types.ts';
@@ -104,7 +105,7 @@ export function createDataGapReporter(options: DataGapReporterOptions): DataGapR
           to: [queue.email],
           subject: `[Forewarn] data gap: ${what}`,
           text,
-          html: `<pre style="font-family:monospace">${text.replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[ch]!)}</pre>`,
+          html: preformattedHtml(text),
           decidedAtMs: atMs,
           decidedAtWallMs: nowWall,
           status: 'pending',

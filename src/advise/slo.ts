@@ -3,7 +3,9 @@
  * since the last sweep, and which escalation steps of their tier are now due.
  */
 import type { TierSpec } from '../config/types.ts';
-import type { Ticket } from '../domain/types.ts';
+import type { Advisory, Ticket } from '../domain/types.ts';
+import { preformattedHtml } from '../notify/render.ts';
+import { stableId } from './policy.ts';
 
 export type SloClock = 'ack' | 'first_response' | 'resolve';
 
@@ -54,4 +56,34 @@ export function sweepSlos(
     }
   }
   return out;
+}
+
+/** The email telling escalation contact `notify` that ticket `t` reached escalation step `level`. */
+export function escalationAdvisory(t: Ticket, level: number, notify: string, nowWallMs: number): Advisory {
+  const dedupKey = `${t.id}:escalation:${level}`;
+  const text = [
+    `Ticket ${t.id} (${t.priority}, queue ${t.queue}) for account ${t.account} (${t.tier}) is not acknowledged.`,
+    `Acknowledgement was due at ${new Date(t.ackDueWallMs).toISOString()}; this is escalation step ${level}.`,
+    '',
+    t.title,
+    t.description,
+  ].join('\n');
+  return {
+    id: stableId('adv', dedupKey),
+    dedupKey,
+    signalId: t.signalId,
+    account: t.account,
+    kind: 'ticket_escalation',
+    severity: t.severity,
+    tier: t.tier,
+    to: [notify],
+    subject: `[Forewarn] ${t.priority} ticket overdue: ${t.title}`,
+    text,
+    html: preformattedHtml(text),
+    decidedAtMs: t.createdAtMs,
+    decidedAtWallMs: nowWallMs,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAtWallMs: nowWallMs,
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, renderTemplate } from './render.ts';
+import { checkTemplate, preformattedHtml, renderTemplate } from './render.ts';
 
 const same = (t: string) => ({ subject: t, text: t, html: t });
 
@@ -71,5 +71,11 @@ describe('checkTemplate', () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^subject: /);
     expect(problems[1]).toMatch(/^html: /);
+  });
+});
+
+describe('preformattedHtml', () => {
+  it('escapes markup and keeps the text preformatted', () => {
+    expect(preformattedHtml('a <b> & "c"\nnext')).toBe('<pre style="font-family:monospace">a &lt;b&gt; &amp; &quot;c&quot;\nnext</pre>');
   });
 });

@@ -66,3 +66,8 @@ function oneLine(s: string): string {
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Plain text as an HTML body: escaped and kept preformatted (for emails with no template). */
+export function preformattedHtml(text: string): string {
+  return `<pre style="font-family:monospace">${Mustache.escape(text)}</pre>`;
+}
