@@ -17,7 +17,7 @@ import type { Point } from '../domain/types.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { parseJsonTelemetry } from '../ingest/json-telemetry.ts';
 import { parseLineProtocol, type Precision } from '../ingest/line-protocol.ts';
-import { csvLayout, parseCsvRow } from './replay.ts';
+import { csvLayout, parseCsvRow } from '../ingest/csv.ts';
 
 /** The file formats `forewarn import` reads. */
 export type ImportFormat = 'csv' | 'ndjson' | 'lp';
@@ -55,6 +55,8 @@ export interface ImportStreamOptions {
   batchPoints?: number;
   /** rejects kept in the summary (default 10,000; all are counted) */
   maxRejectsKept?: number;
+  /** event time for line-protocol lines and items without one (default: none, they are rejected) */
+  defaultTimeMs?: number;
   /** called after each batch with the lines read so far */
   onBatch?: (lines: number, accepted: number) => void;
 }
@@ -127,7 +129,7 @@ export async function importStream(
       const parsed = parseLineProtocol(pending.join('\n'), {
         precision: options.precision ?? 'ns',
         accountTag: options.accountTag ?? 'account',
-        defaultTimeMs: NaN,
+        defaultTimeMs: options.defaultTimeMs ?? NaN,
       });
       for (const e of parsed.errors) reject(e.line + pendingStart - 1, e.code, e.reason);
       parsed.points.forEach((p, i) => add(p, (parsed.lines[i] ?? 1) + pendingStart - 1));
@@ -144,7 +146,7 @@ export async function importStream(
           reject(line, 'syntax', `not valid json: ${(err as Error).message}`);
         }
       });
-      const parsed = parseJsonTelemetry(items, { defaultTimeMs: NaN });
+      const parsed = parseJsonTelemetry(items, { defaultTimeMs: options.defaultTimeMs ?? NaN });
       // reasons start "item N: ..."; in a file the line number says it better
       for (const e of parsed.errors) reject(itemLines[e.line - 1] ?? 0, e.code, e.reason.replace(/^item \d+: /, ''));
       parsed.points.forEach((p, i) => add(p, itemLines[(parsed.lines[i] ?? 1) - 1] ?? 0));
