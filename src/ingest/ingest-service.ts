@@ -75,7 +75,7 @@ export interface IngestService {
   knowAccount(id: string): void;
 }
 
-/** Creates the ingest service; `knownSeries` seeds the per-account series sets (from the store). */
+/** Creates the ingest service; the per-account series sets start from what the store already holds. */
 export async function createIngestService(options: IngestServiceOptions): Promise<IngestService> {
   const { store, state, scorer, advisor, clock, metrics } = options;
   const maxFutureMs = options.maxFutureMs ?? 10 * 60_000;
@@ -142,101 +142,100 @@ export async function createIngestService(options: IngestServiceOptions): Promis
   }
 
   async function ingestNow(points: readonly Point[], source: string, lines?: ArrayLike<number>): Promise<IngestResult> {
-    {
-      const span = tracer.startSpan('forewarn.ingest.batch', {
-        attributes: { 'forewarn.source': source, 'forewarn.points': points.length },
-      });
-      try {
-        const arrival = clock.nowMs();
-        const rejected: Rejection[] = [];
-        const newAccounts: string[] = [];
-        const lineOf = (i: number) => (lines ? (lines[i] ?? i + 1) : i + 1);
-        const horizon = arrival + maxFutureMs;
-        let admitted: Point[] | undefined; // allocated only when something is rejected
-        const added: Array<[Set<string>, string]> = []; // series this batch introduced
-        // series added by this batch, so a rejected batch does not consume the limit
-        for (let i = 0; i < points.length; i++) {
-          const p = points[i]!;
-          let code: RejectCode | undefined;
-          let reason = '';
-          if (p.tsMs > horizon) {
-            code = 'future_timestamp';
-            reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
-          } else if (!knownAccounts.has(p.account)) {
-            if (!isValidAccountId(p.account)) {
-              code = 'invalid_account';
-              reason = `invalid account id "${p.account.slice(0, 140)}" (${ACCOUNT_ID_RULE})`;
-            } else if (strict) {
-              code = 'unknown_account';
-              reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
+    const span = tracer.startSpan('forewarn.ingest.batch', {
+      attributes: { 'forewarn.source': source, 'forewarn.points': points.length },
+    });
+    try {
+      const arrival = clock.nowMs();
+      const rejected: Rejection[] = [];
+      const newAccounts: string[] = [];
+      const lineOf = (i: number) => (lines ? (lines[i] ?? i + 1) : i + 1);
+      const horizon = arrival + maxFutureMs;
+      let admitted: Point[] | undefined; // allocated only when something is rejected
+      // series this batch introduced: if the store write fails they are taken back, so a batch
+      // that stored nothing does not use up the account's series limit
+      const added: Array<[Set<string>, string]> = [];
+      for (let i = 0; i < points.length; i++) {
+        const p = points[i]!;
+        let code: RejectCode | undefined;
+        let reason = '';
+        if (p.tsMs > horizon) {
+          code = 'future_timestamp';
+          reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
+        } else if (!knownAccounts.has(p.account)) {
+          if (!isValidAccountId(p.account)) {
+            code = 'invalid_account';
+            reason = `invalid account id "${p.account.slice(0, 140)}" (${ACCOUNT_ID_RULE})`;
+          } else if (strict) {
+            code = 'unknown_account';
+            reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
+          } else {
+            knownAccounts.add(p.account);
+            newAccounts.push(p.account);
+          }
+        }
+        if (code === undefined) {
+          let set = series.get(p.account);
+          if (!set) series.set(p.account, (set = new Set()));
+          if (!set.has(p.metric)) {
+            if (set.size >= maxSeries) {
+              code = 'series_limit';
+              reason = `account "${p.account}" already has ${maxSeries} series; metric "${p.metric}" not accepted`;
             } else {
-              knownAccounts.add(p.account);
-              newAccounts.push(p.account);
+              set.add(p.metric);
+              added.push([set, p.metric]);
             }
           }
-          if (code === undefined) {
-            let set = series.get(p.account);
-            if (!set) series.set(p.account, (set = new Set()));
-            if (!set.has(p.metric)) {
-              if (set.size >= maxSeries) {
-                code = 'series_limit';
-                reason = `account "${p.account}" already has ${maxSeries} series; metric "${p.metric}" not accepted`;
-              } else {
-                set.add(p.metric);
-                added.push([set, p.metric]);
-              }
-            }
-          }
-          if (code !== undefined) {
-            if (!admitted) admitted = points.slice(0, i);
-            rejected.push({ line: lineOf(i), code, reason });
-            metrics?.pointsRejected.inc({ reason: code });
-          } else if (admitted) admitted.push(p);
         }
-        const ok = admitted ?? points;
-        if (newAccounts.length > 0) {
-          state.transaction(() => {
-            for (const id of newAccounts) state.ensureAccount(placeholder(id, arrival));
-          });
-        }
-        if (ok.length > 0) {
-          try {
-            await store.write(ok);
-          } catch (err) {
-            // nothing was stored: the batch must not use up series slots
-            for (const [set, metric] of added) set.delete(metric);
-            throw err;
-          }
-          metrics?.ingestPoints.inc({ source }, ok.length);
-          const stats = sink
-            ? scorer.score(ok, (sp) => {
-                // forecast streams are not anomaly scores: they reach dashboards as signals
-                if (sp.forecast === undefined) sink.anomaly(sp);
-                if (sp.watch.ruled) advisor.onScored(sp, arrival);
-              })
-            : scorer.score(ok, (sp) => {
-                if (sp.watch.ruled) advisor.onScored(sp, arrival);
-              });
-          if (sink) writeHealth(sink, ok);
-          options.afterBatch?.(ok, arrival);
-          metrics?.detectorPoints.inc(stats.scored);
-          if (metrics) {
-            // event-time lag: how far behind the wall clock the newest point just scored is
-            let newestMs = -Infinity;
-            for (const p of ok) if (p.tsMs > newestMs) newestMs = p.tsMs;
-            metrics.detectorLag.set(Math.max(0, arrival - newestMs) / 1000);
-          }
-        }
-        span.setAttribute('forewarn.accepted', ok.length);
-        span.setAttribute('forewarn.rejected', rejected.length);
-        return { accepted: ok.length, rejected, newAccounts };
-      } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
-        throw err;
-      } finally {
-        span.end();
+        if (code !== undefined) {
+          if (!admitted) admitted = points.slice(0, i);
+          rejected.push({ line: lineOf(i), code, reason });
+          metrics?.pointsRejected.inc({ reason: code });
+        } else if (admitted) admitted.push(p);
       }
+      const ok = admitted ?? points;
+      if (newAccounts.length > 0) {
+        state.transaction(() => {
+          for (const id of newAccounts) state.ensureAccount(placeholder(id, arrival));
+        });
+      }
+      if (ok.length > 0) {
+        try {
+          await store.write(ok);
+        } catch (err) {
+          // nothing was stored: the batch must not use up series slots
+          for (const [set, metric] of added) set.delete(metric);
+          throw err;
+        }
+        metrics?.ingestPoints.inc({ source }, ok.length);
+        const stats = sink
+          ? scorer.score(ok, (sp) => {
+              // forecast streams are not anomaly scores: they reach dashboards as signals
+              if (sp.forecast === undefined) sink.anomaly(sp);
+              if (sp.watch.ruled) advisor.onScored(sp, arrival);
+            })
+          : scorer.score(ok, (sp) => {
+              if (sp.watch.ruled) advisor.onScored(sp, arrival);
+            });
+        if (sink) writeHealth(sink, ok);
+        options.afterBatch?.(ok, arrival);
+        metrics?.detectorPoints.inc(stats.scored);
+        if (metrics) {
+          // event-time lag: how far behind the wall clock the newest point just scored is
+          let newestMs = -Infinity;
+          for (const p of ok) if (p.tsMs > newestMs) newestMs = p.tsMs;
+          metrics.detectorLag.set(Math.max(0, arrival - newestMs) / 1000);
+        }
+      }
+      span.setAttribute('forewarn.accepted', ok.length);
+      span.setAttribute('forewarn.rejected', rejected.length);
+      return { accepted: ok.length, rejected, newAccounts };
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      throw err;
+    } finally {
+      span.end();
     }
   }
 }
