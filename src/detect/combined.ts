@@ -5,9 +5,11 @@
  * produced it. Also the factories the engine builds detectors from.
  *
  * Sharing: the drift here is fed by the same seasonal baseline that scores the point (no second
- * copy). In all the combined detector holds about 2 KB of heap per series (`stateBytes` says
- * 2036, measured ~2040 on Node 20), an 829-byte snapshot, and costs ~300-600 ns per point on one
- * core, the likelihood stage included (see `detect.bench.ts` and `npm run bench:nab`).
+ * copy). Memory: one small object and one array of doubles per series holding the state of every
+ * part (see "State layout" below): `stateBytes` says 888 bytes of heap (890 measured with 20 000
+ * series, 870-930 by `detect.bench.ts` on Node 20), plus an 829-byte snapshot; it costs about 300
+ * ns per point on one core, the likelihood stage included (see `detect.bench.ts` and
+ * `npm run bench:nab`).
  *
  * Likelihood stage (likelihood.ts, level-shift.ts): the same points also feed three raw surprise
  * measures - |seasonal z| (the seasonal residual), |value - long-run mean| / sigma and |5-point
@@ -21,28 +23,41 @@
  *
  * Result objects: `update()` returns a fresh AnomalyScore per call unless `reuseResult` is set,
  * in which case it returns one object per detector, overwritten by the next call.
+ *
+ * State layout: each part's algorithm is a model object (SeasonalModel, DriftModel,
+ * LevelShiftModel, LikelihoodModel), built once per factory with its options and shared by every
+ * series; a detector is its state array ({@link DetectorState}) and a reference to those models.
+ * {@link CombinedShared} gives each part its slots in that array (`take(...)`), in order:
+ * seasonal baseline (79), drift (7), level shift (3), the three likelihood streams (3 each), the
+ * likelihood stage's point count (1): 99 doubles. A new stage gets its state the same way: its
+ * file exports its slot count and a model class whose methods take (state, first slot, ...); add
+ * `myStageAt = take(MY_STAGE_SLOTS)` and the model to CombinedShared, initialise its slots in the
+ * template there if they do not start at 0, call the model in `updateInto`, and write and read
+ * its slots in the snapshot (a new snapshot version; older versions restore with the new stage
+ * fresh, as version 1 does for the likelihood stage). Each slot costs 8 bytes per series.
  */
 import type { DetectorChoice, DirectionChoice } from '../config/types.ts';
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
-import { DRIFT_CORE_BYTES, DriftCore, driftFactory, driftOnSeasonal, resolveDriftOptions } from './drift.ts';
+import { DRIFT_CORE_BYTES, DRIFT_SLOTS, DriftModel, driftFactory, driftOnSeasonal, resolveDriftOptions } from './drift.ts';
 import type { DriftOptions, ResolvedDriftOptions } from './drift.ts';
 import {
   RESULT_OBJECT_BYTES,
-  createSeasonalBaseline,
+  SeasonalModel,
   directionOf,
   emptyScore,
   resolveSeasonalOptions,
   seasonalFactory,
   squash,
-  usableValue,
 } from './seasonal-baseline.ts';
-import type { ResolvedSeasonalOptions, SeasonalBaseline, SeasonalBaselineOptions } from './seasonal-baseline.ts';
-import { LEVEL_SHIFT_STATE_BYTES, LevelShift, resolveLevelShiftOptions } from './level-shift.ts';
+import type { ResolvedSeasonalOptions, SeasonalBaselineOptions } from './seasonal-baseline.ts';
+import { LEVEL_SHIFT_SLOTS, LEVEL_SHIFT_STATE_BYTES, LevelShiftModel, resolveLevelShiftOptions } from './level-shift.ts';
 import type { LevelShiftOptions } from './level-shift.ts';
-import { AnomalyLikelihood, LIKELIHOOD_STATE_BYTES, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
+import { LIKELIHOOD_SLOTS, LIKELIHOOD_STATE_BYTES, LikelihoodModel, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
 import type { LikelihoodOptions } from './likelihood.ts';
-import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import { readEwGaussian, writeEwGaussian } from './ew-gaussian.ts';
+import { SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** Options of the seasonal part, without those the combined detector sets itself. */
 export type CombinedSeasonalOptions = Omit<SeasonalBaselineOptions, 'direction' | 'reuseResult'>;
@@ -105,16 +120,8 @@ export interface CombinedDetector extends SeriesDetector {
 
 /** version 2 adds the likelihood stage; version 1 snapshots restore with a fresh likelihood stage */
 const SNAPSHOT_VERSION = 2;
-/**
- * Heap of the combined wrapper, its drift core (objects and boxed double fields) and scratch
- * result on top of the state bytes of both parts (Node 20, 64-bit; calibrated with
- * `detect.bench.ts`).
- */
-export const COMBINED_OBJECT_OVERHEAD_BYTES = 450;
-/** State of the likelihood stage: one level-shift and three likelihoods. */
+/** Snapshot bytes of the likelihood stage: one level shift and three likelihoods, each with its count. */
 export const LIKELIHOOD_STAGE_BYTES = LEVEL_SHIFT_STATE_BYTES + 3 * LIKELIHOOD_STATE_BYTES;
-/** Heap of the likelihood stage's four objects on top of their state (calibrated with `detect.bench.ts`). */
-export const LIKELIHOOD_STAGE_OVERHEAD_BYTES = 250;
 
 /** Resolved once per factory and shared by every detector it creates. */
 interface ResolvedCombined {
@@ -159,142 +166,202 @@ function watched(direction: DirectionChoice, deviation: number): number {
   return deviation < 0 ? -deviation : 0;
 }
 
-class CombinedDetectorImpl implements CombinedDetector {
-  private readonly seasonal: SeasonalBaseline;
-  private readonly drift: DriftCore;
-  private readonly levelShift: LevelShift;
+/**
+ * Shared by every combined detector of one factory: the options, each part's model, where each
+ * part's state sits in a detector's state array, and a fresh state to copy.
+ */
+class CombinedShared {
+  readonly seasonal: SeasonalModel;
+  readonly drift: DriftModel;
+  readonly levelShift: LevelShiftModel;
+  /** one model for the three likelihood streams (same options, own slots) */
+  readonly likelihood: LikelihoodModel;
+  // first slot of each part's state
+  readonly seasonalAt: number;
+  readonly driftAt: number;
+  readonly levelShiftAt: number;
   /** likelihoods of |seasonal z|, |value z| and |level z| */
-  private readonly likSeasonal: AnomalyLikelihood;
-  private readonly likValue: AnomalyLikelihood;
-  private readonly likLevel: AnomalyLikelihood;
-  private readonly scratch: AnomalyScore = emptyScore('seasonal');
+  readonly likSeasonalAt: number;
+  readonly likValueAt: number;
+  readonly likLevelAt: number;
+  /**
+   * points learned by the level shift and the |seasonal z| likelihood (they learn every usable
+   * point); the other two likelihoods have learned LEVEL_SHIFT_WARMUP_POINTS fewer
+   */
+  readonly likPointsAt: number;
+  /** doubles of state per series */
+  readonly slots: number;
+  readonly template: DetectorState;
+  /** signed deviation of the likelihood's winning raw measure at the last point (a per-step result, like the models' `last*`) */
+  likDeviation = 0;
+
+  constructor(readonly r: ResolvedCombined) {
+    this.seasonal = new SeasonalModel(r.seasonal);
+    this.drift = new DriftModel(r.drift);
+    this.levelShift = new LevelShiftModel(r.levelShift);
+    this.likelihood = new LikelihoodModel(r.likelihood);
+    let next = 0;
+    const take = (slots: number): number => {
+      const at = next;
+      next += slots;
+      return at;
+    };
+    this.seasonalAt = take(this.seasonal.slots);
+    this.driftAt = take(DRIFT_SLOTS);
+    this.levelShiftAt = take(LEVEL_SHIFT_SLOTS);
+    this.likSeasonalAt = take(LIKELIHOOD_SLOTS);
+    this.likValueAt = take(LIKELIHOOD_SLOTS);
+    this.likLevelAt = take(LIKELIHOOD_SLOTS);
+    this.likPointsAt = take(1);
+    this.slots = next;
+    // everything else starts at 0
+    this.template = zeroState(this.slots);
+    this.seasonal.init(this.template, this.seasonalAt);
+    this.drift.init(this.template, this.driftAt);
+  }
+}
+
+class CombinedDetectorImpl implements CombinedDetector {
+  private readonly s: DetectorState;
   private result: AnomalyScore | undefined;
 
   constructor(
-    private readonly r: ResolvedCombined,
+    private readonly shared: CombinedShared,
     snapshot?: Uint8Array,
   ) {
-    this.drift = new DriftCore(r.drift);
-    this.levelShift = new LevelShift(r.levelShift);
-    this.likSeasonal = new AnomalyLikelihood(r.likelihood);
-    this.likValue = new AnomalyLikelihood(r.likelihood);
-    this.likLevel = new AnomalyLikelihood(r.likelihood);
-    let seasonalBytes: Uint8Array | undefined;
-    if (snapshot !== undefined) {
-      const reader = new SnapshotReader(snapshot, SnapshotKind.combined, [1, SNAPSHOT_VERSION], 'combined detector');
-      seasonalBytes = reader.raw(reader.u32());
-      this.drift.read(reader);
-      if (reader.version >= 2) {
-        this.levelShift.read(reader);
-        this.likSeasonal.read(reader);
-        this.likValue.read(reader);
-        this.likLevel.read(reader);
-      }
-      reader.end();
-    }
-    this.seasonal = createSeasonalBaseline(r.seasonal, seasonalBytes);
+    this.s = shared.template.slice();
+    if (snapshot !== undefined) this.restore(snapshot);
   }
 
   get stateBytes(): number {
-    return (
-      this.seasonal.stateBytes +
-      DRIFT_CORE_BYTES +
-      LIKELIHOOD_STAGE_BYTES +
-      COMBINED_OBJECT_OVERHEAD_BYTES +
-      LIKELIHOOD_STAGE_OVERHEAD_BYTES +
-      (this.r.reuseResult ? RESULT_OBJECT_BYTES : 0)
-    );
+    return detectorHeapBytes(this.shared.slots) + (this.shared.r.reuseResult ? RESULT_OBJECT_BYTES : 0);
   }
 
   /**
-   * Feeds the likelihood stage one point (after the seasonal baseline has scored it into
-   * `scratch`); returns L, the largest -log10 tail probability of the three (0 while warming up
-   * or for unusable values), and leaves the winning signed deviation in `likDeviation`.
+   * Feeds the likelihood stage one usable point (after the seasonal baseline has scored it);
+   * returns L, the largest -log10 tail probability of the three (0 while warming up), and leaves
+   * the winning signed deviation in `shared.likDeviation`.
    */
-  private likelihoodStep(value: number, s: AnomalyScore): number {
-    if (!usableValue(value)) return 0;
-    const direction = this.r.direction;
-    const ls = this.levelShift;
-    ls.update(value);
+  private likelihoodStep(value: number): number {
+    const m = this.shared;
+    const s = this.s;
+    const direction = m.r.direction;
+    const ls = m.levelShift;
+    const lik = m.likelihood;
+    const n = (s[m.likPointsAt] as number) + 1;
+    s[m.likPointsAt] = n;
+    ls.update(s, m.levelShiftAt, n, value);
     // each raw score counts only in the watched direction, so an 'up' rule's likelihood is not
     // raised by drops
-    let best = this.likSeasonal.updateZ(this.seasonal.warm ? watched(direction, s.deviation) : 0);
-    this.likDeviation = s.deviation;
-    if (ls.count > LEVEL_SHIFT_WARMUP_POINTS) {
-      const lv = this.likValue.updateZ(watched(direction, ls.valueZ));
+    const seasonalZ = m.seasonal.lastZ;
+    let best = lik.updateZ(s, m.likSeasonalAt, n, m.seasonal.lastWarm ? watched(direction, seasonalZ) : 0);
+    let deviation = seasonalZ;
+    if (n > LEVEL_SHIFT_WARMUP_POINTS) {
+      const k = n - LEVEL_SHIFT_WARMUP_POINTS;
+      const lv = lik.updateZ(s, m.likValueAt, k, watched(direction, ls.valueZ));
       if (lv > best) {
         best = lv;
-        this.likDeviation = ls.valueZ;
+        deviation = ls.valueZ;
       }
-      const ll = this.likLevel.updateZ(watched(direction, ls.levelZ));
+      const ll = lik.updateZ(s, m.likLevelAt, k, watched(direction, ls.levelZ));
       if (ll > best) {
         best = ll;
-        this.likDeviation = ls.levelZ;
+        deviation = ls.levelZ;
       }
     }
+    m.likDeviation = deviation;
     // the tail is monotone in z: one tail for the largest z is the largest of the three tails
-    if (ls.count < this.r.likelihoodMinPoints) return 0;
+    if (n < m.r.likelihoodMinPoints) return 0;
     return tailLog10(best);
   }
 
-  /** signed deviation of the likelihood's winning raw measure at the last point */
-  private likDeviation = 0;
-
   update(tsMs: number, value: number): AnomalyScore {
     let out: AnomalyScore;
-    if (this.r.reuseResult) out = this.result ??= emptyScore('seasonal');
+    if (this.shared.r.reuseResult) out = this.result ??= emptyScore('seasonal');
     else out = emptyScore('seasonal');
     return this.updateInto(tsMs, value, out);
   }
 
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
-    const s = this.scratch;
-    const drift = this.drift;
-    driftOnSeasonal(this.seasonal, drift, tsMs, value, s);
-    const lik = tsMs - tsMs === 0 ? this.likelihoodStep(value, s) : 0;
+    const m = this.shared;
+    const seasonal = m.seasonal;
+    const drift = m.drift;
     out.observed = value;
-    if (this.r.output === 'likelihood') {
+    if (!driftOnSeasonal(seasonal, drift, this.s, m.seasonalAt, m.driftAt, tsMs, value)) {
+      // a value or timestamp that cannot be used: nothing learned, nothing scored
+      out.score = 0;
+      out.direction = 'none';
+      out.expected = seasonal.fallbackExpected(this.s, m.seasonalAt);
+      out.deviation = 0;
+      out.detector = m.r.output === 'likelihood' ? 'likelihood' : 'seasonal';
+      return out;
+    }
+    const lik = this.likelihoodStep(value);
+    if (m.r.output === 'likelihood') {
       out.score = lik;
-      out.direction = directionOf(lik, this.likDeviation);
-      out.expected = s.expected;
-      out.deviation = this.likDeviation;
+      out.direction = directionOf(lik, m.likDeviation);
+      out.expected = seasonal.lastExpected;
+      out.deviation = m.likDeviation;
       out.detector = 'likelihood';
       return out;
     }
+    const seasonalScore = seasonal.lastScore;
     const likScore = squash(lik, LIKELIHOOD_SCORE_FLOOR, LIKELIHOOD_SCORE_SOFTNESS);
-    if (likScore > s.score && likScore > drift.lastScore) {
+    if (likScore > seasonalScore && likScore > drift.lastScore) {
       out.score = likScore;
-      out.direction = directionOf(likScore, this.likDeviation);
-      out.expected = s.expected;
-      out.deviation = this.likDeviation;
+      out.direction = directionOf(likScore, m.likDeviation);
+      out.expected = seasonal.lastExpected;
+      out.deviation = m.likDeviation;
       out.detector = 'likelihood';
-    } else if (drift.lastScore > s.score) {
+    } else if (drift.lastScore > seasonalScore) {
       out.score = drift.lastScore;
       out.direction = directionOf(drift.lastScore, drift.lastDeviation);
-      out.expected = this.seasonal.lastSeasonal + drift.lastBaseline * this.seasonal.lastScale;
+      out.expected = seasonal.lastUsual + drift.lastBaseline * seasonal.lastScale;
       out.deviation = drift.lastDeviation;
       out.detector = 'drift';
     } else {
-      out.score = s.score;
-      out.direction = s.direction;
-      out.expected = s.expected;
-      out.deviation = s.deviation;
+      out.score = seasonalScore;
+      out.direction = directionOf(seasonalScore, seasonal.lastZ);
+      out.expected = seasonal.lastExpected;
+      out.deviation = seasonal.lastZ;
       out.detector = 'seasonal';
     }
     return out;
   }
 
   snapshot(): Uint8Array {
-    const inner = this.seasonal.snapshot();
+    const m = this.shared;
+    const s = this.s;
+    const inner = m.seasonal.snapshot(s, m.seasonalAt);
     const w = new SnapshotWriter(SnapshotKind.combined, SNAPSHOT_VERSION, 4 + inner.length + DRIFT_CORE_BYTES + LIKELIHOOD_STAGE_BYTES);
     w.u32(inner.length);
     w.raw(inner);
-    this.drift.write(w);
-    this.levelShift.write(w);
-    this.likSeasonal.write(w);
-    this.likValue.write(w);
-    this.likLevel.write(w);
+    m.drift.write(w, s, m.driftAt);
+    // each stream with its own count, as version 2 has always been written
+    const n = s[m.likPointsAt] as number;
+    const k = n > LEVEL_SHIFT_WARMUP_POINTS ? n - LEVEL_SHIFT_WARMUP_POINTS : 0;
+    writeEwGaussian(w, s, m.levelShiftAt, n);
+    writeEwGaussian(w, s, m.likSeasonalAt, n);
+    writeEwGaussian(w, s, m.likValueAt, k);
+    writeEwGaussian(w, s, m.likLevelAt, k);
     return w.finish();
+  }
+
+  private restore(bytes: Uint8Array): void {
+    const m = this.shared;
+    const s = this.s;
+    const reader = new SnapshotReader(bytes, SnapshotKind.combined, [1, SNAPSHOT_VERSION], 'combined detector');
+    const seasonalBytes = reader.raw(reader.u32());
+    m.drift.read(reader, s, m.driftAt);
+    if (reader.version >= 2) {
+      // the streams' own counts follow from the level shift's (see likPointsAt)
+      s[m.likPointsAt] = readEwGaussian(reader, s, m.levelShiftAt);
+      readEwGaussian(reader, s, m.likSeasonalAt);
+      readEwGaussian(reader, s, m.likValueAt);
+      readEwGaussian(reader, s, m.likLevelAt);
+    }
+    reader.end();
+    m.seasonal.restore(s, m.seasonalAt, seasonalBytes);
   }
 }
 
@@ -303,13 +370,13 @@ class CombinedDetectorImpl implements CombinedDetector {
  * options (RangeError) or unusable bytes (SnapshotError); `update()` never throws.
  */
 export function createCombinedDetector(options: CombinedOptions = {}, snapshot?: Uint8Array): CombinedDetector {
-  return new CombinedDetectorImpl(resolveCombined(options), snapshot);
+  return new CombinedDetectorImpl(new CombinedShared(resolveCombined(options)), snapshot);
 }
 
 /** A {@link DetectorFactory} of combined detectors with fixed options (validated here, once). */
 export function combinedFactory(options: CombinedOptions = {}): DetectorFactory {
-  const resolved = resolveCombined(options);
-  return { create: (snapshot?: Uint8Array) => new CombinedDetectorImpl(resolved, snapshot) };
+  const shared = new CombinedShared(resolveCombined(options));
+  return { create: (snapshot?: Uint8Array) => new CombinedDetectorImpl(shared, snapshot) };
 }
 
 /** Tuning passed through {@link detectorFactoryFor} to whichever detector is chosen. */

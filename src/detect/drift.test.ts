@@ -233,9 +233,9 @@ describe('drift: state', () => {
     expect(() => createDriftDetector({}, createSeasonalBaseline().snapshot())).toThrow(/detector kind 1, expected 2/);
   });
 
-  it('raw mode is small; deseasonalised mode stays under 2 KB', () => {
+  it('raw mode is small; deseasonalised mode stays under 1 KB', () => {
     expect(createDriftDetector({ deseasonalize: false }).stateBytes).toBeLessThan(512);
-    expect(createDriftDetector().stateBytes).toBeLessThanOrEqual(2048);
+    expect(createDriftDetector().stateBytes).toBeLessThanOrEqual(1024);
   });
 });
 

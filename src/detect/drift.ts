@@ -23,7 +23,8 @@
  * like a drift every morning) and makes day-time and night-time deviations comparable. The
  * seasonal baseline's own fast offset is deliberately left out of y: that offset is exactly what
  * absorbs a creep. With `deseasonalize: false` the raw value is used (for series without daily
- * cycles: cheaper, 56 bytes of state).
+ * cycles: cheaper, 7 doubles of state and 152 bytes of heap per series, against 86 doubles and 784
+ * bytes with the seasonal baseline inside; both in one state array, see snapshot.ts).
  *
  * New normal: in raw mode a lasting change becomes normal as B absorbs it (`baselineTauMs`, three
  * days). Deseasonalised, the seasonal profile learns it too (its memory is about four visits of
@@ -40,22 +41,28 @@ import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
 import {
   ABS_SCALE_EPSILON,
-  DEFAULT_INTERVAL_MS,
+  CLOCK_POINTS,
+  CLOCK_SLOTS,
   HOUR_MS,
   MAD_TO_SIGMA,
   RESULT_OBJECT_BYTES,
+  SeasonalModel,
   advanceClock,
-  createSeasonalBaseline,
+  clockHasSeen,
   directionAllows,
   directionOf,
   emptyScore,
+  initClock,
+  readClock,
   resolveSeasonalOptions,
   squash,
   stepGain,
   usableValue,
+  writeClock,
 } from './seasonal-baseline.ts';
-import type { ResolvedSeasonalOptions, SeasonalBaseline, SeasonalBaselineOptions } from './seasonal-baseline.ts';
-import { SnapshotError, SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import type { ResolvedSeasonalOptions, SeasonalBaselineOptions } from './seasonal-baseline.ts';
+import { SnapshotError, SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** Huber clip of the fast level's steps, in spreads: a lone spike moves F like a 3-spread point. */
 export const FAST_CLIP_SPREADS = 3;
@@ -141,34 +148,27 @@ export function resolveDriftOptions(options: DriftOptions): ResolvedDriftOptions
   return Object.freeze(o) as ResolvedDriftOptions;
 }
 
-/** float64 scalars of the drift state (plain fields: a small Float64Array costs V8 four times its data) */
-const STATE_COUNT = 7;
+// ---- the state of one drift statistic, slots relative to its first slot (the snapshot's order) ----
+/** F: the recent level */
+const FAST = 0;
+/** B: the slow baseline */
+const BASE = 1;
+/** typical |y - B| (x 1.2533) */
+const SPREAD = 2;
+/** the event clock (CLOCK_SLOTS slots) */
+const CLOCK = 3;
+/** Slots (doubles) of the drift statistic's state. */
+export const DRIFT_SLOTS = CLOCK + CLOCK_SLOTS;
+/** Bytes of the drift statistic's state in a snapshot. */
+export const DRIFT_CORE_BYTES = DRIFT_SLOTS * 8;
 
-/** Bytes of the drift core's state. */
-export const DRIFT_CORE_BYTES = STATE_COUNT * 8;
 /**
- * Heap of a drift core and a drift detector wrapper (objects and boxed double fields) on top of
- * the state bytes (Node 20, 64-bit; calibrated with `detect.bench.ts`).
- */
-export const DRIFT_OBJECT_OVERHEAD_BYTES = 270;
-
-/**
- * The drift statistic on an arbitrary input y (raw value, or a standardised seasonal residual).
+ * The drift statistic on an arbitrary input y (raw value, or a standardised seasonal residual),
+ * with one set of options, working on the state of any number of series; one per factory. After
+ * {@link step} or {@link skip}, its `last*` fields describe that step until the next one.
  * Exported for the combined detector; most callers want {@link createDriftDetector}.
  */
-export class DriftCore {
-  // the state, written to snapshots in this order
-  /** F: the recent level */
-  private fast = 0;
-  /** B: the slow baseline */
-  private base = 0;
-  /** typical |y - B| (x 1.2533) */
-  private spread = 0;
-  firstTs = 0;
-  lastTs = 0;
-  points = 0;
-  dtTypical = DEFAULT_INTERVAL_MS;
-
+export class DriftModel {
   /** signed d of the last step */
   lastDeviation = 0;
   /** score of the last step, direction option applied */
@@ -176,35 +176,43 @@ export class DriftCore {
   /** the slow baseline B before the last step (what the last point was compared with) */
   lastBaseline = 0;
 
-  constructor(private readonly o: ResolvedDriftOptions) {}
+  constructor(readonly o: ResolvedDriftOptions) {}
+
+  /** sets a fresh state at `s[at]` */
+  init(s: DetectorState, at: number): void {
+    s[at + FAST] = 0;
+    s[at + BASE] = 0;
+    s[at + SPREAD] = 0;
+    initClock(s, at + CLOCK);
+  }
 
   /** the slow baseline B now */
-  get baseline(): number {
-    return this.base;
+  baseline(s: DetectorState, at: number): number {
+    return s[at + BASE] as number;
   }
 
   /**
    * Scores y, then learns from it. `floor` is the smallest spread to divide by (in y's unit).
    * Sets lastScore, lastDeviation and lastBaseline. y and tsMs must be finite (callers filter).
    */
-  step(tsMs: number, y: number, floor: number): void {
+  step(s: DetectorState, at: number, tsMs: number, y: number, floor: number): void {
     const o = this.o;
-    const points = this.points;
-    const dtMs = advanceClock(this, tsMs);
+    const points = s[at + CLOCK + CLOCK_POINTS] as number;
+    const dtMs = advanceClock(s, at + CLOCK, tsMs);
     if (points === 0) {
-      this.fast = y;
-      this.base = y;
+      s[at + FAST] = y;
+      s[at + BASE] = y;
     }
     const n = points + 1;
-    const warm = n >= o.warmupPoints && this.lastTs - this.firstTs >= o.warmupMs;
+    const warm = clockHasSeen(s, at + CLOCK, o.warmupPoints, o.warmupMs);
 
-    let spread = this.spread;
+    let spread = s[at + SPREAD] as number;
     if (spread < floor) spread = floor;
     if (spread < ABS_SCALE_EPSILON) spread = ABS_SCALE_EPSILON;
 
     // F learns first: "the last hour" must include this point
-    const fast = this.fast;
-    const base = this.base;
+    const fast = s[at + FAST] as number;
+    const base = s[at + BASE] as number;
     let fastStep = y - fast;
     let baseStep = y - base;
     let absDev = baseStep < 0 ? -baseStep : baseStep;
@@ -223,14 +231,15 @@ export class DriftCore {
     let baseGain = stepGain(dtMs / o.baselineTauMs);
     if (baseGain * n < 1) baseGain = 1 / n;
     const newFast = fast + fastGain * fastStep;
-    this.fast = newFast;
-    this.base = base + baseGain * baseStep;
+    s[at + FAST] = newFast;
+    s[at + BASE] = base + baseGain * baseStep;
     // compared with the baseline as it was before this point (no self-influence)
     const d = (newFast - base) / spread;
     const absD = d < 0 ? -d : d;
     // the spread learns only while there is no drift: a drift must not teach that drifting is typical
     if (points > 0 && (!warm || absD <= o.zFloor)) {
-      this.spread += baseGain * (MAD_TO_SIGMA * absDev - this.spread);
+      const oldSpread = s[at + SPREAD] as number;
+      s[at + SPREAD] = oldSpread + baseGain * (MAD_TO_SIGMA * absDev - oldSpread);
     }
     this.lastBaseline = base;
     this.lastDeviation = d;
@@ -238,32 +247,26 @@ export class DriftCore {
   }
 
   /** marks the last step as not scored (no usable input) */
-  skip(): void {
+  skip(s: DetectorState, at: number): void {
     this.lastScore = 0;
     this.lastDeviation = 0;
-    this.lastBaseline = this.base;
+    this.lastBaseline = s[at + BASE] as number;
   }
 
-  /** writes the state into `w` (no header), {@link DRIFT_CORE_BYTES} bytes */
-  write(w: SnapshotWriter): void {
-    w.f64(this.fast);
-    w.f64(this.base);
-    w.f64(this.spread);
-    w.f64(this.firstTs);
-    w.f64(this.lastTs);
-    w.f64(this.points);
-    w.f64(this.dtTypical);
+  /** writes the state at `s[at]` into `w` (no header), {@link DRIFT_CORE_BYTES} bytes */
+  write(w: SnapshotWriter, s: DetectorState, at: number): void {
+    w.f64(s[at + FAST] as number);
+    w.f64(s[at + BASE] as number);
+    w.f64(s[at + SPREAD] as number);
+    writeClock(w, s, at + CLOCK);
   }
 
-  /** reads the state from `r` */
-  read(r: SnapshotReader): void {
-    this.fast = r.f64();
-    this.base = r.f64();
-    this.spread = r.f64();
-    this.firstTs = r.f64();
-    this.lastTs = r.f64();
-    this.points = r.f64();
-    this.dtTypical = r.f64();
+  /** reads the state written by {@link write} into `s[at]` */
+  read(r: SnapshotReader, s: DetectorState, at: number): void {
+    s[at + FAST] = r.f64();
+    s[at + BASE] = r.f64();
+    s[at + SPREAD] = r.f64();
+    readClock(r, s, at + CLOCK);
   }
 }
 
@@ -284,84 +287,111 @@ const SNAPSHOT_VERSION = 1;
 export const STANDARDISED_INPUT_CLIP = 8;
 
 /**
- * Runs the seasonal baseline on (ts, value) into `scratch`, then feeds the drift core the
- * standardised distance from the usual value, but only where the usual value is known: once the
- * seasonal baseline is warm and the buckets of this hour are mature (the first weekend of a
- * weekday-started series is skipped, not mistaken for a drop). Shared by the drift and combined
- * detectors.
+ * Runs the seasonal baseline on (ts, value), then feeds the drift the standardised distance from
+ * the usual value, but only where the usual value is known: once the seasonal baseline is warm
+ * and the buckets of this hour are mature (the first weekend of a weekday-started series is
+ * skipped, not mistaken for a drop). Returns false when the point could not be used at all (the
+ * seasonal step rejected it; the drift is skipped). Shared by the drift and combined detectors.
  */
-export function driftOnSeasonal(seasonal: SeasonalBaseline, core: DriftCore, tsMs: number, value: number, scratch: AnomalyScore): void {
-  seasonal.updateInto(tsMs, value, scratch);
-  if (usableValue(value) && tsMs - tsMs === 0 && seasonal.warm && seasonal.lastMaturity >= 1) {
+export function driftOnSeasonal(
+  seasonal: SeasonalModel,
+  drift: DriftModel,
+  s: DetectorState,
+  seasonalAt: number,
+  driftAt: number,
+  tsMs: number,
+  value: number,
+): boolean {
+  const usable = seasonal.step(s, seasonalAt, tsMs, value);
+  if (usable && seasonal.lastWarm && seasonal.lastMaturity >= 1) {
     // a drift is a sustained few-sigma shift; beyond STANDARDISED_INPUT_CLIP sigmas a point is a
     // sudden anomaly (the seasonal part's job). Clipping keeps an incident's hundreds of sigmas
     // from holding the fast level up for hours after the series is back to normal.
-    let y = (value - seasonal.lastSeasonal) / seasonal.lastScale;
+    let y = (value - seasonal.lastUsual) / seasonal.lastScale;
     if (y > STANDARDISED_INPUT_CLIP) y = STANDARDISED_INPUT_CLIP;
     else if (y < -STANDARDISED_INPUT_CLIP) y = -STANDARDISED_INPUT_CLIP;
-    core.step(tsMs, y, STANDARDISED_SPREAD_FLOOR);
+    drift.step(s, driftAt, tsMs, y, STANDARDISED_SPREAD_FLOOR);
   } else {
-    core.skip();
+    drift.skip(s, driftAt);
+  }
+  return usable;
+}
+
+/** Shared by every drift detector of one factory: the models and a fresh state. */
+class DriftShared {
+  readonly drift: DriftModel;
+  /** the internal seasonal baseline, when deseasonalising */
+  readonly seasonal: SeasonalModel | undefined;
+  /** state layout: the drift statistic at slot 0, then the seasonal baseline's state, if any */
+  readonly seasonalAt = DRIFT_SLOTS;
+  readonly slots: number;
+  readonly template: DetectorState;
+
+  constructor(readonly o: ResolvedDriftOptions) {
+    this.drift = new DriftModel(o);
+    this.seasonal = o.deseasonalize ? new SeasonalModel(o.seasonal) : undefined;
+    this.slots = DRIFT_SLOTS + (this.seasonal?.slots ?? 0);
+    this.template = zeroState(this.slots);
+    this.drift.init(this.template, 0);
+    this.seasonal?.init(this.template, this.seasonalAt);
   }
 }
 
 class DriftDetectorImpl implements DriftDetector {
-  private readonly core: DriftCore;
-  private readonly seasonal: SeasonalBaseline | undefined;
-  private scratch: AnomalyScore | undefined;
+  private readonly s: DetectorState;
   private result: AnomalyScore | undefined;
 
   constructor(
-    private readonly o: ResolvedDriftOptions,
+    private readonly shared: DriftShared,
     snapshot?: Uint8Array,
   ) {
-    this.core = new DriftCore(o);
-    const seasonalBytes = snapshot === undefined ? undefined : this.restore(snapshot);
-    this.seasonal = o.deseasonalize ? createSeasonalBaseline(o.seasonal, seasonalBytes) : undefined;
+    this.s = shared.template.slice();
+    if (snapshot !== undefined) this.restore(snapshot);
   }
 
   get stateBytes(): number {
-    const own = DRIFT_CORE_BYTES + DRIFT_OBJECT_OVERHEAD_BYTES + (this.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
-    // with a seasonal baseline inside, also its bytes and the scratch result it writes into
-    return this.seasonal === undefined ? own : own + this.seasonal.stateBytes + RESULT_OBJECT_BYTES;
+    return detectorHeapBytes(this.shared.slots) + (this.shared.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
   }
 
   update(tsMs: number, value: number): AnomalyScore {
     let out: AnomalyScore;
-    if (this.o.reuseResult) out = this.result ??= emptyScore('drift');
+    if (this.shared.o.reuseResult) out = this.result ??= emptyScore('drift');
     else out = emptyScore('drift');
     return this.updateInto(tsMs, value, out);
   }
 
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
-    const core = this.core;
-    const seasonal = this.seasonal;
+    const { drift, seasonal, o } = this.shared;
+    const s = this.s;
     if (seasonal === undefined) {
       if (usableValue(value) && tsMs - tsMs === 0) {
-        const base = core.baseline;
-        const floor = this.o.relativeScaleFloor * (base < 0 ? -base : base);
-        core.step(tsMs, value, floor > this.o.minScale ? floor : this.o.minScale);
+        const base = drift.baseline(s, 0);
+        const floor = o.relativeScaleFloor * (base < 0 ? -base : base);
+        drift.step(s, 0, tsMs, value, floor > o.minScale ? floor : o.minScale);
       } else {
-        core.skip();
+        drift.skip(s, 0);
       }
-      out.expected = core.lastBaseline;
+      out.expected = drift.lastBaseline;
+    } else if (driftOnSeasonal(seasonal, drift, s, this.shared.seasonalAt, 0, tsMs, value)) {
+      out.expected = seasonal.lastUsual + drift.lastBaseline * seasonal.lastScale;
     } else {
-      driftOnSeasonal(seasonal, core, tsMs, value, (this.scratch ??= emptyScore('seasonal')));
-      out.expected = seasonal.lastSeasonal + core.lastBaseline * seasonal.lastScale;
+      // a point that cannot be used: what the seasonal baseline reports for it
+      out.expected = seasonal.fallbackExpected(s, this.shared.seasonalAt);
     }
     out.observed = value;
     out.detector = 'drift';
-    out.score = core.lastScore;
-    out.direction = directionOf(core.lastScore, core.lastDeviation);
-    out.deviation = core.lastDeviation;
+    out.score = drift.lastScore;
+    out.direction = directionOf(drift.lastScore, drift.lastDeviation);
+    out.deviation = drift.lastDeviation;
     return out;
   }
 
   snapshot(): Uint8Array {
-    const inner = this.seasonal?.snapshot();
+    const { drift, seasonal, seasonalAt } = this.shared;
+    const inner = seasonal?.snapshot(this.s, seasonalAt);
     const w = new SnapshotWriter(SnapshotKind.drift, SNAPSHOT_VERSION, 1 + DRIFT_CORE_BYTES + (inner === undefined ? 0 : 4 + inner.length));
     w.u8(inner === undefined ? 0 : 1);
-    this.core.write(w);
+    drift.write(w, this.s, 0);
     if (inner !== undefined) {
       w.u32(inner.length);
       w.raw(inner);
@@ -369,19 +399,19 @@ class DriftDetectorImpl implements DriftDetector {
     return w.finish();
   }
 
-  /** restores the drift core; returns the inner seasonal baseline's bytes, if any */
-  private restore(bytes: Uint8Array): Uint8Array | undefined {
+  private restore(bytes: Uint8Array): void {
+    const { drift, seasonal, seasonalAt, o } = this.shared;
     const r = new SnapshotReader(bytes, SnapshotKind.drift, [SNAPSHOT_VERSION], 'drift');
     const hasSeasonal = r.u8() === 1;
-    if (hasSeasonal !== this.o.deseasonalize) {
+    if (hasSeasonal !== o.deseasonalize) {
       throw new SnapshotError(
-        `invalid drift snapshot: written with deseasonalize ${String(hasSeasonal)}, the options now say ${String(this.o.deseasonalize)}`,
+        `invalid drift snapshot: written with deseasonalize ${String(hasSeasonal)}, the options now say ${String(o.deseasonalize)}`,
       );
     }
-    this.core.read(r);
+    drift.read(r, this.s, 0);
     const inner = hasSeasonal ? r.raw(r.u32()) : undefined;
     r.end();
-    return inner;
+    if (seasonal !== undefined && inner !== undefined) seasonal.restore(this.s, seasonalAt, inner);
   }
 }
 
@@ -391,11 +421,11 @@ class DriftDetectorImpl implements DriftDetector {
  * (SnapshotError); `update()` never throws.
  */
 export function createDriftDetector(options: DriftOptions = {}, snapshot?: Uint8Array): DriftDetector {
-  return new DriftDetectorImpl(resolveDriftOptions(options), snapshot);
+  return new DriftDetectorImpl(new DriftShared(resolveDriftOptions(options)), snapshot);
 }
 
 /** A {@link DetectorFactory} of drift detectors with fixed options (validated here, once). */
 export function driftFactory(options: DriftOptions = {}): DetectorFactory {
-  const resolved = resolveDriftOptions(options);
-  return { create: (snapshot?: Uint8Array) => new DriftDetectorImpl(resolved, snapshot) };
+  const shared = new DriftShared(resolveDriftOptions(options));
+  return { create: (snapshot?: Uint8Array) => new DriftDetectorImpl(shared, snapshot) };
 }

@@ -1,44 +1,41 @@
 /**
  * The state both the likelihood stage and the level-shift statistics keep: an exponentially
- * weighted long-run mean and variance, a short-run ("recent") mean and a point count, with one
- * snapshot layout (4 float64, no header).
+ * weighted long-run mean and variance and a short-run ("recent") mean, three slots of a detector's
+ * state array. The point count that drives their gains is the caller's (one count can serve
+ * several streams that learn in step). Snapshot layout: 4 float64 (mean, variance, recent, count),
+ * no header.
  */
-import type { SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import type { DetectorState, SnapshotReader, SnapshotWriter } from './snapshot.ts';
 
-/** Bytes written by {@link EwGaussian.write}. */
+/** slot of the long-run mean, relative to the first slot */
+export const EW_MEAN = 0;
+/** slot of the long-run variance */
+export const EW_VARIANCE = 1;
+/** slot of the recent mean */
+export const EW_RECENT = 2;
+/** Slots (doubles) of one EW Gaussian's state. */
+export const EW_GAUSSIAN_SLOTS = 3;
+/** Bytes written by {@link writeEwGaussian}. */
 export const EW_GAUSSIAN_STATE_BYTES = 4 * 8;
 
-/** Long-run mean/variance + recent mean of one stream; subclasses decide what they judge. */
-export abstract class EwGaussian {
-  protected mean = 0;
-  protected variance = 0;
-  protected recent = 0;
-  protected points = 0;
+/** moves the long-run mean and variance at `s[at]` by `d` (value - mean) with weight `gain` (West 1979, one pass) */
+export function ewLearn(s: DetectorState, at: number, d: number, gain: number): void {
+  s[at + EW_MEAN] = (s[at + EW_MEAN] as number) + gain * d;
+  s[at + EW_VARIANCE] = (1 - gain) * ((s[at + EW_VARIANCE] as number) + gain * d * d);
+}
 
-  /** points learned so far */
-  get count(): number {
-    return this.points;
-  }
+/** writes the state at `s[at]` and its point count ({@link EW_GAUSSIAN_STATE_BYTES} bytes, no header) */
+export function writeEwGaussian(w: SnapshotWriter, s: DetectorState, at: number, points: number): void {
+  w.f64(s[at + EW_MEAN] as number);
+  w.f64(s[at + EW_VARIANCE] as number);
+  w.f64(s[at + EW_RECENT] as number);
+  w.f64(points);
+}
 
-  /** moves the long-run mean and variance by `d` (value - mean) with weight `gain` (West 1979, one pass) */
-  protected learn(d: number, gain: number): void {
-    this.mean += gain * d;
-    this.variance = (1 - gain) * (this.variance + gain * d * d);
-  }
-
-  /** writes the state ({@link EW_GAUSSIAN_STATE_BYTES} bytes, no header) */
-  write(w: SnapshotWriter): void {
-    w.f64(this.mean);
-    w.f64(this.variance);
-    w.f64(this.recent);
-    w.f64(this.points);
-  }
-
-  /** reads the state written by {@link write} */
-  read(r: SnapshotReader): void {
-    this.mean = r.f64();
-    this.variance = r.f64();
-    this.recent = r.f64();
-    this.points = r.f64();
-  }
+/** reads a state written by {@link writeEwGaussian} into `s[at]` and returns its point count */
+export function readEwGaussian(r: SnapshotReader, s: DetectorState, at: number): number {
+  s[at + EW_MEAN] = r.f64();
+  s[at + EW_VARIANCE] = r.f64();
+  s[at + EW_RECENT] = r.f64();
+  return r.f64();
 }

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { LevelShift, resolveLevelShiftOptions } from './level-shift.ts';
-import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import { readEwGaussian, writeEwGaussian } from './ew-gaussian.ts';
+import { LEVEL_SHIFT_SLOTS, LevelShiftModel, resolveLevelShiftOptions } from './level-shift.ts';
+import { SnapshotKind, SnapshotReader, SnapshotWriter, zeroState } from './snapshot.ts';
+
+/** one series: its slots, its count and the model's last measures, the way the combined detector keeps them */
+class LevelShift {
+  readonly model = new LevelShiftModel(resolveLevelShiftOptions());
+  readonly state = zeroState(LEVEL_SHIFT_SLOTS);
+  count = 0;
+  valueZ = 0;
+  levelZ = 0;
+
+  update(value: number): void {
+    this.count += 1;
+    this.model.update(this.state, 0, this.count, value);
+    this.valueZ = this.model.valueZ;
+    this.levelZ = this.model.levelZ;
+  }
+}
 
 /** deterministic zero-mean noise in [-1, 1] */
 function noise(i: number): number {
@@ -8,7 +25,7 @@ function noise(i: number): number {
 }
 
 function learned(points = 2000, level = 100): LevelShift {
-  const ls = new LevelShift(resolveLevelShiftOptions());
+  const ls = new LevelShift();
   for (let i = 0; i < points; i++) ls.update(level + noise(i));
   return ls;
 }
@@ -47,7 +64,7 @@ describe('level shift and long-run Gaussian', () => {
   });
 
   it('a constant series divides by the tiny sigma floor, not by zero: any change is extreme but finite', () => {
-    const ls = new LevelShift(resolveLevelShiftOptions());
+    const ls = new LevelShift();
     for (let i = 0; i < 100; i++) ls.update(5);
     ls.update(6);
     expect(Number.isFinite(ls.valueZ)).toBe(true);
@@ -55,7 +72,7 @@ describe('level shift and long-run Gaussian', () => {
   });
 
   it('the first point scores 0 on both measures', () => {
-    const ls = new LevelShift(resolveLevelShiftOptions());
+    const ls = new LevelShift();
     ls.update(1e9);
     expect([ls.valueZ, ls.levelZ]).toEqual([0, 0]);
   });
@@ -63,10 +80,10 @@ describe('level shift and long-run Gaussian', () => {
   it('snapshot=>restore continues exactly', () => {
     const a = learned(300);
     const w = new SnapshotWriter(SnapshotKind.combined, 1, 32);
-    a.write(w);
-    const b = new LevelShift(resolveLevelShiftOptions());
+    writeEwGaussian(w, a.state, 0, a.count);
+    const b = new LevelShift();
     const r = new SnapshotReader(w.finish(), SnapshotKind.combined, [1], 'test');
-    b.read(r);
+    b.count = readEwGaussian(r, b.state, 0);
     r.end();
     for (const v of [100, 120, 99]) {
       a.update(v);

@@ -15,9 +15,11 @@
  * exponentially weighted over about `longPoints` points (plain averages until then), and each
  * point is judged against them before it is learned.
  *
- * State: four float64. Pure; no clock.
+ * State: three doubles of the detector's state array (mean, variance, recent mean) and the count
+ * of values learned, kept by the caller. Pure; no clock.
  */
-import { EW_GAUSSIAN_STATE_BYTES, EwGaussian } from './ew-gaussian.ts';
+import { EW_GAUSSIAN_SLOTS, EW_GAUSSIAN_STATE_BYTES, EW_MEAN, EW_RECENT, EW_VARIANCE, ewLearn } from './ew-gaussian.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** Default options; see {@link LevelShiftOptions}. */
 export const LEVEL_SHIFT_DEFAULTS = Object.freeze({
@@ -41,7 +43,9 @@ export interface LevelShiftOptions {
 
 /** Smallest long-run sigma: keeps a constant series from dividing by zero (any change is then very surprising). */
 export const LEVEL_SHIFT_MIN_SIGMA = 1e-9;
-/** Bytes of state: four float64. */
+/** Slots (doubles) of one series' state. */
+export const LEVEL_SHIFT_SLOTS = EW_GAUSSIAN_SLOTS;
+/** Bytes of state in a snapshot: four float64 (with the count). */
 export const LEVEL_SHIFT_STATE_BYTES = EW_GAUSSIAN_STATE_BYTES;
 
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
@@ -56,35 +60,40 @@ export function resolveLevelShiftOptions(options: LevelShiftOptions = {}): Reado
   return Object.freeze(o);
 }
 
-/** The long-run Gaussian and level-shift statistics of one series (see the module comment). */
-export class LevelShift extends EwGaussian {
+/**
+ * The long-run Gaussian and level-shift statistics (see the module comment) with one set of
+ * options, working on the state of any number of series; one per factory. After {@link update},
+ * `valueZ` and `levelZ` describe that point until the next update.
+ */
+export class LevelShiftModel {
   /** (value - long-run mean) / sigma of the last point, signed (0 for the first point) */
   valueZ = 0;
   /** (recent mean - long-run mean) / sigma of the last point, signed (0 for the first point) */
   levelZ = 0;
 
-  constructor(private readonly o: Readonly<Required<LevelShiftOptions>>) {
-    super();
-  }
+  constructor(readonly o: Readonly<Required<LevelShiftOptions>>) {}
 
-  /** judges `value` against the long-run distribution, then learns it; `value` must be finite */
-  update(value: number): void {
+  /**
+   * Judges `value` as point number `n` (1 for the first) of the series whose state is at `s[at]`
+   * against the long-run distribution, then learns it; `value` must be finite.
+   */
+  update(s: DetectorState, at: number, n: number, value: number): void {
     const o = this.o;
-    const n = this.points + 1;
-    this.points = n;
     const recentGain = n < o.recentPoints ? 1 / n : 1 / o.recentPoints;
-    this.recent += recentGain * (value - this.recent);
+    const recent = (s[at + EW_RECENT] as number) + recentGain * (value - (s[at + EW_RECENT] as number));
+    s[at + EW_RECENT] = recent;
     if (n === 1) {
-      this.mean = value;
+      s[at + EW_MEAN] = value;
       this.valueZ = 0;
       this.levelZ = 0;
       return;
     }
-    const sigma = Math.sqrt(this.variance) + LEVEL_SHIFT_MIN_SIGMA;
-    const d = value - this.mean;
+    const mean = s[at + EW_MEAN] as number;
+    const sigma = Math.sqrt(s[at + EW_VARIANCE] as number) + LEVEL_SHIFT_MIN_SIGMA;
+    const d = value - mean;
     this.valueZ = d / sigma;
-    this.levelZ = (this.recent - this.mean) / sigma;
+    this.levelZ = (recent - mean) / sigma;
     const gain = n < o.longPoints ? 1 / n : 1 / o.longPoints;
-    this.learn(d, gain);
+    ewLearn(s, at, d, gain);
   }
 }

@@ -1,10 +1,30 @@
 import { mulberry32 } from '../../test/support/random.ts';
 import { describe, expect, it } from 'vitest';
-import { AnomalyLikelihood, erfc, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
-import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import { readEwGaussian, writeEwGaussian } from './ew-gaussian.ts';
+import { LIKELIHOOD_SLOTS, LikelihoodModel, erfc, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
+import type { LikelihoodOptions } from './likelihood.ts';
+import { SnapshotKind, SnapshotReader, SnapshotWriter, zeroState } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
+
+/** one raw-score stream: its slots at `at` of `state` and its count, the way the combined detector keeps them */
+class Stream {
+  count = 0;
+  constructor(
+    readonly model: LikelihoodModel,
+    readonly state: DetectorState = zeroState(LIKELIHOOD_SLOTS),
+    readonly at = 0,
+  ) {}
+
+  update(raw: number): number {
+    this.count += 1;
+    return this.model.update(this.state, this.at, this.count, raw);
+  }
+}
+
+const stream = (options: LikelihoodOptions = {}): Stream => new Stream(new LikelihoodModel(resolveLikelihoodOptions(options)));
 
 /** a likelihood fed `n` raw scores of |N(0,1)| noise; returns the largest output seen */
-function feedNoise(lik: AnomalyLikelihood, n: number, seed = 1): number {
+function feedNoise(lik: Stream, n: number, seed = 1): number {
   const rand = mulberry32(seed);
   let max = 0;
   for (let i = 0; i < n; i++) {
@@ -41,16 +61,14 @@ describe('erfc and tailLog10', () => {
 });
 
 describe('anomaly likelihood', () => {
-  const o = resolveLikelihoodOptions();
-
   it('noise=>noise: steady noise never reaches a one-in-10^4 level of surprise once the long run is learned', () => {
-    const lik = new AnomalyLikelihood(o);
+    const lik = stream();
     feedNoise(lik, 3000, 7);
     expect(feedNoise(lik, 3000, 8)).toBeLessThan(4);
   });
 
   it('noise=>burst of surprise: a run of raised raw scores gives a high likelihood within a few points', () => {
-    const lik = new AnomalyLikelihood(o);
+    const lik = stream();
     feedNoise(lik, 3000);
     let out = 0;
     for (let i = 0; i < 5; i++) out = lik.update(6);
@@ -59,8 +77,8 @@ describe('anomaly likelihood', () => {
   });
 
   it('a noisy series is judged against its own noise: the same burst is less alarming where surprise is usual', () => {
-    const quiet = new AnomalyLikelihood(o);
-    const noisy = new AnomalyLikelihood(o);
+    const quiet = stream();
+    const noisy = stream();
     for (let i = 0; i < 3000; i++) {
       quiet.update(0.5);
       noisy.update(i % 3 === 0 ? 5 : 0.5);
@@ -75,8 +93,8 @@ describe('anomaly likelihood', () => {
   });
 
   it('one isolated spike counts less than a short run (the recent level is a mean)', () => {
-    const a = new AnomalyLikelihood(o);
-    const b = new AnomalyLikelihood(o);
+    const a = stream();
+    const b = stream();
     feedNoise(a, 3000, 3);
     feedNoise(b, 3000, 3);
     const single = a.update(8);
@@ -87,14 +105,14 @@ describe('anomaly likelihood', () => {
   });
 
   it.each([NaN, -1, -Infinity])('a raw score of %d is learned as 0 and yields a finite output', (raw) => {
-    const lik = new AnomalyLikelihood(o);
+    const lik = stream();
     feedNoise(lik, 100);
     const out = lik.update(raw);
     expect(Number.isFinite(out)).toBe(true);
   });
 
   it('a huge raw score is capped: it cannot blind the stage to the next anomaly', () => {
-    const after = (lik: AnomalyLikelihood): number => {
+    const after = (lik: Stream): number => {
       feedNoise(lik, 3000, 5);
       lik.update(1e12);
       for (let i = 0; i < 100; i++) lik.update(0.8);
@@ -102,23 +120,37 @@ describe('anomaly likelihood', () => {
       for (let i = 0; i < 5; i++) out = lik.update(6);
       return out;
     };
-    const capped = after(new AnomalyLikelihood(o));
-    const uncapped = after(new AnomalyLikelihood(resolveLikelihoodOptions({ rawCap: 1e13 })));
+    const capped = after(stream());
+    const uncapped = after(stream({ rawCap: 1e13 }));
     expect(capped).toBeGreaterThan(3);
     expect(uncapped).toBeLessThan(1);
   });
 
   it('snapshot=>restore continues exactly', () => {
-    const a = new AnomalyLikelihood(o);
+    const a = stream();
     feedNoise(a, 500, 11);
     const w = new SnapshotWriter(SnapshotKind.combined, 1, 32);
-    a.write(w);
-    const b = new AnomalyLikelihood(o);
+    writeEwGaussian(w, a.state, 0, a.count);
+    const b = stream();
     const r = new SnapshotReader(w.finish(), SnapshotKind.combined, [1], 'test');
-    b.read(r);
+    b.count = readEwGaussian(r, b.state, 0);
     r.end();
     for (const raw of [0.3, 4, 9, 0.1]) expect(b.update(raw)).toBe(a.update(raw));
     expect(b.count).toBe(a.count);
+  });
+
+  it('streams side by side in one state array, sharing one model, learn as if each were alone', () => {
+    const model = new LikelihoodModel(resolveLikelihoodOptions());
+    const shared = zeroState(3 * LIKELIHOOD_SLOTS);
+    const together = [0, 1, 2].map((k) => new Stream(model, shared, k * LIKELIHOOD_SLOTS));
+    const alone = [0, 1, 2].map(() => stream());
+    const rand = mulberry32(4);
+    for (let i = 0; i < 3000; i++) {
+      for (let k = 0; k < 3; k++) {
+        const raw = (k + 1) * rand() + (i === 2500 && k === 1 ? 8 : 0);
+        expect(together[k]?.update(raw)).toBe(alone[k]?.update(raw));
+      }
+    }
   });
 
   it.each(['shortPoints', 'longPoints', 'rawCap'] as const)('rejects a non-positive %s', (k) => {

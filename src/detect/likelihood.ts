@@ -18,9 +18,11 @@
  * Raw scores are capped at `rawCap` before learning, so one enormous raw score cannot inflate
  * the long-run variance for thousands of points (and blind the stage).
  *
- * State: four float64 (mean, variance, recent mean, points). Pure; no clock.
+ * State: three doubles of the detector's state array (mean, variance, recent mean) and the count
+ * of raw scores learned, kept by the caller. Pure; no clock.
  */
-import { EW_GAUSSIAN_STATE_BYTES, EwGaussian } from './ew-gaussian.ts';
+import { EW_GAUSSIAN_SLOTS, EW_GAUSSIAN_STATE_BYTES, EW_MEAN, EW_RECENT, EW_VARIANCE, ewLearn } from './ew-gaussian.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** Default options; see {@link LikelihoodOptions}. */
 export const LIKELIHOOD_DEFAULTS = Object.freeze({
@@ -50,7 +52,9 @@ export interface LikelihoodOptions {
 
 /** Smallest long-run standard deviation, in raw-score units: a constant raw score is not a zero-width Gaussian. */
 export const LIKELIHOOD_MIN_SIGMA = 1e-3;
-/** Bytes of state: four float64. */
+/** Slots (doubles) of one stream's state. */
+export const LIKELIHOOD_SLOTS = EW_GAUSSIAN_SLOTS;
+/** Bytes of one stream's state in a snapshot: four float64 (with its count). */
 export const LIKELIHOOD_STATE_BYTES = EW_GAUSSIAN_STATE_BYTES;
 
 /**
@@ -96,38 +100,42 @@ export function resolveLikelihoodOptions(options: LikelihoodOptions = {}): Reado
   return Object.freeze(o);
 }
 
-/** The likelihood stage of one raw-score stream (see the module comment). */
-export class AnomalyLikelihood extends EwGaussian {
-  constructor(private readonly o: Readonly<Required<LikelihoodOptions>>) {
-    super();
-  }
+/**
+ * The likelihood stage (see the module comment) with one set of options, working on the state of
+ * any number of raw-score streams (three slots each); one per factory.
+ */
+export class LikelihoodModel {
+  constructor(readonly o: Readonly<Required<LikelihoodOptions>>) {}
 
-  /** learns one raw score and returns -log10 of the tail probability of the recent level */
-  update(raw: number): number {
-    return tailLog10(this.updateZ(raw));
+  /**
+   * Learns one raw score as point number `n` (1 for the first) of the stream whose state is at
+   * `s[at]`, and returns -log10 of the tail probability of the recent level.
+   */
+  update(s: DetectorState, at: number, n: number, raw: number): number {
+    return tailLog10(this.updateZ(s, at, n, raw));
   }
 
   /**
-   * learns one raw score and returns the z of the recent level against the long-run distribution
-   * (-Infinity for the first point). The tail is monotone in z, so a caller with several stages
+   * Like {@link update}, but returns the z of the recent level against the long-run distribution
+   * (-Infinity for the first point). The tail is monotone in z, so a caller with several streams
    * can take the largest z and compute one tail (the transcendental functions are most of the cost).
    */
-  updateZ(raw: number): number {
+  updateZ(s: DetectorState, at: number, n: number, raw: number): number {
     const o = this.o;
     let r = raw;
     // the `!(<)` form also maps NaN to the cap's opposite: NaN is not a surprise, learn it as 0
     if (!(r >= 0)) r = 0;
     else if (r > o.rawCap) r = o.rawCap;
-    const n = this.points + 1;
-    this.points = n;
     const longGain = n < o.longPoints ? 1 / n : 1 / o.longPoints;
     const shortGain = n < o.shortPoints ? 1 / n : 1 / o.shortPoints;
-    this.recent += shortGain * (r - this.recent);
+    const recent = (s[at + EW_RECENT] as number) + shortGain * (r - (s[at + EW_RECENT] as number));
+    s[at + EW_RECENT] = recent;
     // judged against the distribution before this point (no self-influence)
-    const sigma = Math.sqrt(this.variance) + LIKELIHOOD_MIN_SIGMA;
-    const out = n === 1 ? -Infinity : (this.recent - this.mean) / sigma;
+    const mean = s[at + EW_MEAN] as number;
+    const sigma = Math.sqrt(s[at + EW_VARIANCE] as number) + LIKELIHOOD_MIN_SIGMA;
+    const out = n === 1 ? -Infinity : (recent - mean) / sigma;
     // exponentially weighted mean and variance (West 1979 form: stable, one pass)
-    this.learn(r - this.mean, longGain);
+    ewLearn(s, at, r - mean, longGain);
     return out;
   }
 }

@@ -37,14 +37,18 @@
  * Warm-up: the score is 0 until the series spans `warmupMs` (one day) and has `warmupPoints`
  * (24) points; during warm-up updates are not clipped, so the first day is learned as it is.
  *
- * Memory: 7 float64 scalars and 3 x 48 float32 bucket values (profile, scale, hours seen), 632
- * bytes, plus the objects that hold them. float32 keeps 7 significant digits, plenty for a
- * baseline; a snapshot copies the bits, so a restored detector continues exactly.
+ * Memory: 7 float64 scalars and 3 x 48 float32 bucket values (profile, scale, hours seen), 79
+ * doubles in all (the float32 values two per double), in the detector's one state array (see
+ * snapshot.ts); a detector of its own is that array and one small object, 728 bytes of heap.
+ * float32 keeps 7 significant digits, plenty for a baseline; a snapshot copies the bits, so a
+ * restored detector continues exactly. The algorithm itself is a {@link SeasonalModel}, one per
+ * factory, shared by every series and by the drift and combined detectors that embed it.
  */
 import type { DirectionChoice } from '../config/types.ts';
 import type { AnomalyScore, Direction } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
-import { SnapshotKind, SnapshotReader, SnapshotWriter, SnapshotError } from './snapshot.ts';
+import { SnapshotError, SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
 
 // ---- constants (named so that later tuning has one place to look) ----
 
@@ -153,34 +157,18 @@ export type ResolvedSeasonalOptions = Readonly<Required<SeasonalBaselineOptions>
   readonly offsetMs: number;
 };
 
-/** A seasonal baseline, with read access to the parts of its last prediction. */
+/** A seasonal baseline detector. */
 export interface SeasonalBaseline extends SeriesDetector {
-  /** the usual value (profile) at the last point's time; expected = usual + today's offset */
-  readonly lastSeasonal: number;
-  /** the scale (sigma) used for the last point, after floors */
-  readonly lastScale: number;
-  /** how much the last point's buckets trusted their own data (0 = all prior, 1 = mature) */
-  readonly lastMaturity: number;
   /** true once warm-up is over and scores can be non-zero (it never turns false again) */
   readonly warm: boolean;
   /** scores one point into `out` (no allocation) and returns `out` */
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore;
 }
 
-/** float64 scalars of the state (plain fields: a small Float64Array costs V8 four times its data) */
-const SCALAR_COUNT = 7;
-
 const SNAPSHOT_VERSION = 1;
 
-/**
- * Heap taken by one detector's objects on top of its state bytes: the detector object, its boxed
- * double fields, and the Float32Array with its buffer (V8 on Node 20, 64-bit, no pointer
- * compression; calibrated with `detect.bench.ts`, which prints the measured figure beside
- * `stateBytes`). Part of `stateBytes`, which aims to be honest.
- */
-export const SEASONAL_OBJECT_OVERHEAD_BYTES = 420;
-/** Heap of one AnomalyScore object (counted when a detector keeps one, e.g. with reuseResult). */
-export const RESULT_OBJECT_BYTES = 100;
+/** Heap of one AnomalyScore object with its four boxed numbers (counted when a detector keeps one, e.g. with reuseResult). */
+export const RESULT_OBJECT_BYTES = 136;
 
 /** a zeroed AnomalyScore, always built with the same shape (one hidden class on the hot path) */
 export function emptyScore(detector: string): AnomalyScore {
@@ -250,78 +238,137 @@ export function resolveSeasonalOptions(options: SeasonalBaselineOptions | Resolv
   return resolved;
 }
 
-/** The event-time clock of a streaming detector: the data's timestamps are its only clock. */
-export interface EventClock {
-  firstTs: number;
-  lastTs: number;
-  points: number;
-  /** running typical sampling interval */
-  dtTypical: number;
+// The event-time clock of a streaming detector, four slots of its state: the data's timestamps
+// are its only clock.
+/** slot of the first timestamp, relative to the clock's first slot */
+export const CLOCK_FIRST_TS = 0;
+/** slot of the last timestamp */
+export const CLOCK_LAST_TS = 1;
+/** slot of the points counted */
+export const CLOCK_POINTS = 2;
+/** slot of the running typical sampling interval */
+export const CLOCK_DT_TYPICAL = 3;
+/** Slots of an event clock. */
+export const CLOCK_SLOTS = 4;
+
+/** sets a fresh clock at `s[at]` (no points, the default typical interval) */
+export function initClock(s: DetectorState, at: number): void {
+  s[at + CLOCK_FIRST_TS] = 0;
+  s[at + CLOCK_LAST_TS] = 0;
+  s[at + CLOCK_POINTS] = 0;
+  s[at + CLOCK_DT_TYPICAL] = DEFAULT_INTERVAL_MS;
 }
 
 /**
- * Advances `c` by one point at `tsMs` (counting it) and returns the time the point stands for:
- * the gap since the previous point, capped at {@link MAX_STEP_MS}; for the first point, a
- * duplicate or a late timestamp, one typical interval (the clock does not move back).
+ * Advances the clock at `s[at]` by one point at `tsMs` (counting it) and returns the time the
+ * point stands for: the gap since the previous point, capped at {@link MAX_STEP_MS}; for the first
+ * point, a duplicate or a late timestamp, one typical interval (the clock does not move back).
  */
-export function advanceClock(c: EventClock, tsMs: number): number {
-  const points = c.points;
-  c.points = points + 1;
+export function advanceClock(s: DetectorState, at: number, tsMs: number): number {
+  const points = s[at + CLOCK_POINTS] as number;
+  s[at + CLOCK_POINTS] = points + 1;
+  const dtTypical = s[at + CLOCK_DT_TYPICAL] as number;
   if (points === 0) {
-    c.firstTs = tsMs;
-    c.lastTs = tsMs;
-    return c.dtTypical;
+    s[at + CLOCK_FIRST_TS] = tsMs;
+    s[at + CLOCK_LAST_TS] = tsMs;
+    return dtTypical;
   }
-  const gap = tsMs - c.lastTs;
-  if (!(gap > 0)) return c.dtTypical;
+  const gap = tsMs - (s[at + CLOCK_LAST_TS] as number);
+  if (!(gap > 0)) return dtTypical;
   const dtMs = gap < MAX_STEP_MS ? gap : MAX_STEP_MS;
-  c.dtTypical = points === 1 ? dtMs : c.dtTypical + INTERVAL_GAIN * (dtMs - c.dtTypical);
-  c.lastTs = tsMs;
+  s[at + CLOCK_DT_TYPICAL] = points === 1 ? dtMs : dtTypical + INTERVAL_GAIN * (dtMs - dtTypical);
+  s[at + CLOCK_LAST_TS] = tsMs;
   return dtMs;
 }
 
-class SeasonalBaselineDetector implements SeasonalBaseline {
-  // the scalar state, written to snapshots in this order
-  /** today compared with usual: EW average of value - usual(t) */
-  private offset = 0;
-  /** EW level of all values (prior of unseen buckets) */
-  private globalLevel = 0;
-  /** EW robust scale of all one-step errors (prior of unseen buckets) */
-  private globalScale = 0;
-  firstTs = 0;
-  lastTs = 0;
-  points = 0;
-  /** running typical sampling interval */
-  dtTypical = DEFAULT_INTERVAL_MS;
-  /**
-   * per bucket i: usual value at [i], robust scale at [buckets + i], hours of data seen
-   * (kernel-weighted, saturating) at [2 * buckets + i]. One array: fewer objects per series.
-   */
-  private readonly b: Float32Array;
-  private result: AnomalyScore | undefined;
+/** true once the clock at `s[at]` has counted `points` points spanning `spanMs` (never false again) */
+export function clockHasSeen(s: DetectorState, at: number, points: number, spanMs: number): boolean {
+  return (s[at + CLOCK_POINTS] as number) >= points && (s[at + CLOCK_LAST_TS] as number) - (s[at + CLOCK_FIRST_TS] as number) >= spanMs;
+}
 
-  lastSeasonal = 0;
+/** writes the clock at `s[at]` (4 float64: first, last, points, typical interval) */
+export function writeClock(w: SnapshotWriter, s: DetectorState, at: number): void {
+  for (let k = 0; k < CLOCK_SLOTS; k++) w.f64(s[at + k] as number);
+}
+
+/** reads a clock written by {@link writeClock} into `s[at]` */
+export function readClock(r: SnapshotReader, s: DetectorState, at: number): void {
+  for (let k = 0; k < CLOCK_SLOTS; k++) s[at + k] = r.f64();
+}
+
+// ---- the state of one seasonal baseline, slots relative to its first slot ----
+/** today compared with usual: EW average of value - usual(t) */
+const OFFSET = 0;
+/** EW level of all values (prior of unseen buckets) */
+const GLOBAL_LEVEL = 1;
+/** EW robust scale of all one-step errors (prior of unseen buckets) */
+const GLOBAL_SCALE = 2;
+/** the event clock (CLOCK_SLOTS slots) */
+const CLOCK = 3;
+/** From here, per bucket i, one double: the usual value and the robust scale, as float32 (see PAIR) */
+const BUCKETS = CLOCK + CLOCK_SLOTS;
+// ... then `buckets / 2` doubles of hours of data seen per bucket (kernel-weighted, saturating),
+// float32 two per double: bucket i at double i >> 1, half i & 1
+
+/** Slots (doubles) of a seasonal baseline's state with `buckets` (24 or 48) buckets: 79 for weekly profiles. */
+export function seasonalSlots(buckets: number): number {
+  return BUCKETS + buckets + buckets / 2;
+}
+
+// Two float32 in one double: write the double into PAIR and read or write its halves through
+// HALVES (the same 8 bytes), bit for bit as a Float32Array holds them. Such a double is never a
+// NaN: its exponent bits are those of the float32 in the high half, which would have to be a NaN
+// with payload bits that no arithmetic on these values makes (snapshot bytes are read as the
+// canonical NaN), so storing it in the state array cannot canonicalise it and change the other
+// half. The accesses are written out in the hot path rather than wrapped in helpers: a dozen
+// small calls would use up TurboFan's inlining budget for `step` (measured: ~40% slower).
+const PAIR = new Float64Array(1);
+const HALVES = new Float32Array(PAIR.buffer);
+/** half of a bucket's double that holds its usual value (the other holds its scale) */
+const USUAL = 0;
+const SCALE = 1;
+
+/**
+ * The seasonal baseline algorithm with one set of options, working on the state of any number of
+ * series (each a slice of some detector's state array); one per factory. After {@link step}, its
+ * `last*` fields describe that step (whichever series it was for) until the next step.
+ */
+export class SeasonalModel {
+  /** doubles of state per series */
+  readonly slots: number;
+  /** the usual value (profile) at the last point's time; expected = usual + today's offset */
+  lastUsual = 0;
+  /** the scale (sigma) used for the last point, after floors */
   lastScale = 0;
+  /** how much the last point's buckets trusted their own data (0 = all prior, 1 = mature) */
   lastMaturity = 0;
-  warm = false;
+  /** what the last point was expected to be */
+  lastExpected = 0;
+  /** (observed - expected) / scale of the last point */
+  lastZ = 0;
+  /** score of the last point, direction option applied */
+  lastScore = 0;
+  /** whether warm-up was over at the last point */
+  lastWarm = false;
 
-  constructor(
-    private readonly o: ResolvedSeasonalOptions,
-    snapshot?: Uint8Array,
-  ) {
-    this.b = new Float32Array(3 * o.buckets);
-    if (snapshot !== undefined) this.restore(snapshot);
+  constructor(readonly o: ResolvedSeasonalOptions) {
+    this.slots = seasonalSlots(o.buckets);
   }
 
-  get stateBytes(): number {
-    return SCALAR_COUNT * 8 + this.b.byteLength + SEASONAL_OBJECT_OVERHEAD_BYTES + (this.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
+  /** sets a fresh state at `s[at]` */
+  init(s: DetectorState, at: number): void {
+    for (let k = 0; k < this.slots; k++) s[at + k] = 0;
+    initClock(s, at + CLOCK);
   }
 
-  update(tsMs: number, value: number): AnomalyScore {
-    let out: AnomalyScore;
-    if (this.o.reuseResult) out = this.result ??= emptyScore('seasonal');
-    else out = emptyScore('seasonal');
-    return this.updateInto(tsMs, value, out);
+  /** true once warm-up is over: scores can be non-zero (it never turns false again) */
+  isWarm(s: DetectorState, at: number): boolean {
+    return clockHasSeen(s, at + CLOCK, this.o.warmupPoints, this.o.warmupMs);
+  }
+
+  /** what a point that cannot be scored is reported to be expected at: the global level */
+  fallbackExpected(s: DetectorState, at: number): number {
+    return s[at + GLOBAL_LEVEL] as number;
   }
 
   /** bucket index of absolute (local) hour number k since the epoch */
@@ -334,50 +381,43 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     return dow === 0 || dow === 6 ? HOURS_PER_DAY + hod : hod;
   }
 
-  /** trust in bucket i's own estimates, 0..1 */
-  private maturity(i: number): number {
-    const w = (this.b[2 * this.o.buckets + i] as number) / BUCKET_MATURE_HOURS;
-    return w < 1 ? w : 1;
+  /** hours of data bucket i has seen */
+  private hoursSeen(s: DetectorState, at: number, i: number): number {
+    PAIR[0] = s[at + BUCKETS + this.o.buckets + (i >> 1)] as number;
+    return HALVES[i & 1] as number;
   }
 
-  /** bucket i's usual value, blended by maturity with its prior (same hour of the other day class, else the global level) */
-  private usualAt(i: number, w: number): number {
-    const own = this.b[i] as number;
-    if (w >= 1) return own;
-    let prior = this.globalLevel;
+  /**
+   * the usual value of a bucket that is not yet mature (maturity `w` < 1, own value `own`):
+   * blended with its prior, the same hour of the other day class (as mature as it is), else the
+   * global level
+   */
+  private immatureUsual(s: DetectorState, at: number, i: number, w: number, own: number): number {
+    let prior = s[at + GLOBAL_LEVEL] as number;
     if (this.o.buckets !== HOURS_PER_DAY) {
       const j = i < HOURS_PER_DAY ? i + HOURS_PER_DAY : i - HOURS_PER_DAY;
-      const wj = this.maturity(j);
-      prior = wj * (this.b[j] as number) + (1 - wj) * prior;
+      let wj = this.hoursSeen(s, at, j) / BUCKET_MATURE_HOURS;
+      wj = wj < 1 ? wj : 1;
+      PAIR[0] = s[at + BUCKETS + j] as number;
+      prior = wj * (HALVES[USUAL] as number) + (1 - wj) * prior;
     }
     return w * own + (1 - w) * prior;
   }
 
-  /** bucket i's scale blended by maturity with the (inflated) global scale */
-  private scaleAt(i: number, w: number): number {
-    const own = this.b[this.o.buckets + i] as number;
-    if (w >= 1) return own;
-    return w * own + (1 - w) * UNSEEN_SCALE_INFLATION * this.globalScale;
-  }
-
-  updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
+  /**
+   * Scores the point, then learns from it; the results are in the `last*` fields. Returns false,
+   * touching nothing, for a value or timestamp that cannot be used (NaN, infinite, beyond
+   * {@link MAX_ABS_VALUE}).
+   */
+  step(s: DetectorState, at: number, tsMs: number, value: number): boolean {
     const o = this.o;
-    out.observed = value;
-    out.detector = 'seasonal';
     // NaN fails both comparisons of usableValue; an infinite timestamp fails the subtraction test
-    if (!usableValue(value) || !(tsMs - tsMs === 0)) {
-      // bad data never throws and never touches the state
-      out.score = 0;
-      out.direction = 'none';
-      out.expected = this.globalLevel;
-      out.deviation = 0;
-      return out;
-    }
+    if (!usableValue(value) || !(tsMs - tsMs === 0)) return false;
 
     // ---- event time: how much time this point stands for ----
-    const points = this.points;
-    const dtMs = advanceClock(this, tsMs);
-    if (points === 0) this.globalLevel = value;
+    const points = s[at + CLOCK + CLOCK_POINTS] as number;
+    const dtMs = advanceClock(s, at + CLOCK, tsMs);
+    if (points === 0) s[at + GLOBAL_LEVEL] = value;
     const n = points + 1;
 
     // ---- prediction: interpolate between the two nearest bucket centres (hh:30) ----
@@ -385,34 +425,56 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     const k0 = Math.floor(u);
     const f = u - k0;
     const i0 = this.bucketOf(k0);
-    const i1 = this.bucketOf(k0 + 1);
-    const w0 = this.maturity(i0);
-    const w1 = this.maturity(i1);
-    const usual = (1 - f) * this.usualAt(i0, w0) + f * this.usualAt(i1, w1);
-    const offset = this.offset;
+    // the next hour is in the same day class except after 23:00
+    const i1 = i0 % HOURS_PER_DAY === HOURS_PER_DAY - 1 ? this.bucketOf(k0 + 1) : i0 + 1;
+    // trust in each bucket's own estimates (hours seen / BUCKET_MATURE_HOURS, at most 1)
+    const hoursAt = at + BUCKETS + o.buckets;
+    PAIR[0] = s[hoursAt + (i0 >> 1)] as number;
+    let w0 = (HALVES[i0 & 1] as number) / BUCKET_MATURE_HOURS;
+    w0 = w0 < 1 ? w0 : 1;
+    PAIR[0] = s[hoursAt + (i1 >> 1)] as number;
+    let w1 = (HALVES[i1 & 1] as number) / BUCKET_MATURE_HOURS;
+    w1 = w1 < 1 ? w1 : 1;
+    // each bucket's usual value and scale, blended by maturity with their priors (the scale's:
+    // the inflated global scale)
+    const globalScale = s[at + GLOBAL_SCALE] as number;
+    PAIR[0] = s[at + BUCKETS + i0] as number;
+    let usual0 = HALVES[USUAL] as number;
+    let scale0 = HALVES[SCALE] as number;
+    PAIR[0] = s[at + BUCKETS + i1] as number;
+    let usual1 = HALVES[USUAL] as number;
+    let scale1 = HALVES[SCALE] as number;
+    if (w0 < 1) {
+      usual0 = this.immatureUsual(s, at, i0, w0, usual0);
+      scale0 = w0 * scale0 + (1 - w0) * UNSEEN_SCALE_INFLATION * globalScale;
+    }
+    if (w1 < 1) {
+      usual1 = this.immatureUsual(s, at, i1, w1, usual1);
+      scale1 = w1 * scale1 + (1 - w1) * UNSEEN_SCALE_INFLATION * globalScale;
+    }
+    const usual = (1 - f) * usual0 + f * usual1;
+    const offset = s[at + OFFSET] as number;
     const expected = usual + offset;
-    let scale = (1 - f) * this.scaleAt(i0, w0) + f * this.scaleAt(i1, w1);
+    let scale = (1 - f) * scale0 + f * scale1;
     const relFloor = o.relativeScaleFloor * (expected < 0 ? -expected : expected);
     if (scale < relFloor) scale = relFloor;
     if (scale < o.minScale) scale = o.minScale;
     if (scale < ABS_SCALE_EPSILON) scale = ABS_SCALE_EPSILON;
     const residual = value - expected;
     const z = residual / scale;
-    this.lastSeasonal = usual;
-    this.lastScale = scale;
-    this.lastMaturity = (1 - f) * w0 + f * w1;
 
     // ---- score ----
-    let warm = this.warm;
-    if (!warm && n >= o.warmupPoints && this.lastTs - this.firstTs >= o.warmupMs) {
-      warm = this.warm = true;
-    }
+    const warm =
+      n >= o.warmupPoints && (s[at + CLOCK + CLOCK_LAST_TS] as number) - (s[at + CLOCK + CLOCK_FIRST_TS] as number) >= o.warmupMs;
     let score = 0;
     if (warm && directionAllows(o.direction, residual)) score = squash(z < 0 ? -z : z, o.zFloor, o.zSoftness);
-    out.score = score;
-    out.direction = directionOf(score, residual);
-    out.expected = expected;
-    out.deviation = z;
+    this.lastUsual = usual;
+    this.lastScale = scale;
+    this.lastMaturity = (1 - f) * w0 + f * w1;
+    this.lastExpected = expected;
+    this.lastZ = z;
+    this.lastScore = score;
+    this.lastWarm = warm;
 
     // ---- learn from the cleaned observation (Huber psi, once warm) ----
     let psiResidual = residual;
@@ -428,58 +490,77 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
     // early on plain averaging (gain 1/n), later the time-based exponential gain
     let offsetGain = stepGain(dtMs / o.levelTauMs);
     if (offsetGain * n < 1) offsetGain = 1 / n;
-    this.offset = offset + offsetGain * (cleaned - usual - offset);
+    s[at + OFFSET] = offset + offsetGain * (cleaned - usual - offset);
     let globalGain = stepGain(dtMs / GLOBAL_TAU_MS);
     if (globalGain * n < 1) globalGain = 1 / n;
-    const globalLevel = this.globalLevel;
-    this.globalLevel = globalLevel + globalGain * (cleaned - globalLevel);
+    const globalLevel = s[at + GLOBAL_LEVEL] as number;
+    s[at + GLOBAL_LEVEL] = globalLevel + globalGain * (cleaned - globalLevel);
     const scaleTarget = MAD_TO_SIGMA * absForScale;
-    if (points > 0) {
-      const globalScale = this.globalScale;
-      this.globalScale = globalScale + globalGain * (scaleTarget - globalScale);
-    }
+    if (points > 0) s[at + GLOBAL_SCALE] = globalScale + globalGain * (scaleTarget - globalScale);
+
+    // ---- the two buckets learn, each by its share of the point's time ----
     const stepHours = dtMs / HOUR_MS;
-    this.learnBucket(i0, (1 - f) * stepHours, cleaned, scaleTarget, points > 0);
-    this.learnBucket(i1, f * stepHours, cleaned, scaleTarget, points > 0);
-    return out;
-  }
-
-  private learnBucket(i: number, weightHours: number, target: number, scaleTarget: number, learnScale: boolean): void {
-    if (!(weightHours > 0)) return;
-    const b = this.b;
-    const buckets = this.o.buckets;
-    const hi = 2 * buckets + i;
-    let h = (b[hi] as number) + weightHours;
-    if (h > BUCKET_MAX_HOURS) h = BUCKET_MAX_HOURS;
-    b[hi] = h;
-    let gain = stepGain(weightHours / this.o.seasonalMemoryHours);
-    const average = weightHours / h;
-    if (gain < average) gain = average;
-    const p = b[i] as number;
-    b[i] = p + gain * (target - p);
-    // the very first point has no residual to learn a scale from
-    if (learnScale) {
-      const si = buckets + i;
-      const sd = b[si] as number;
-      b[si] = sd + gain * (scaleTarget - sd);
+    for (let side = 0; side < 2; side++) {
+      const i = side === 0 ? i0 : i1;
+      const weightHours = side === 0 ? (1 - f) * stepHours : f * stepHours;
+      if (!(weightHours > 0)) continue;
+      const hk = hoursAt + (i >> 1);
+      PAIR[0] = s[hk] as number;
+      let h = (HALVES[i & 1] as number) + weightHours;
+      if (h > BUCKET_MAX_HOURS) h = BUCKET_MAX_HOURS;
+      HALVES[i & 1] = h;
+      s[hk] = PAIR[0];
+      let gain = stepGain(weightHours / o.seasonalMemoryHours);
+      // h as computed, not as stored in float32 (the average of what was seen)
+      const average = weightHours / h;
+      if (gain < average) gain = average;
+      const k = at + BUCKETS + i;
+      PAIR[0] = s[k] as number;
+      const p = HALVES[USUAL] as number;
+      HALVES[USUAL] = p + gain * (cleaned - p);
+      // the very first point has no residual to learn a scale from
+      if (points > 0) {
+        const sd = HALVES[SCALE] as number;
+        HALVES[SCALE] = sd + gain * (scaleTarget - sd);
+      }
+      s[k] = PAIR[0];
     }
+    return true;
   }
 
-  snapshot(): Uint8Array {
-    const w = new SnapshotWriter(SnapshotKind.seasonal, SNAPSHOT_VERSION, 1 + SCALAR_COUNT * 8 + this.b.byteLength);
-    w.u8(this.o.buckets);
-    w.f64(this.offset);
-    w.f64(this.globalLevel);
-    w.f64(this.globalScale);
-    w.f64(this.firstTs);
-    w.f64(this.lastTs);
-    w.f64(this.points);
-    w.f64(this.dtTypical);
-    w.f32Array(this.b);
+  /** float32 number k of the snapshot's bucket order: usual values, then scales, then hours seen */
+  private snapshotF32(s: DetectorState, at: number, k: number): number {
+    const buckets = this.o.buckets;
+    if (k >= 2 * buckets) return this.hoursSeen(s, at, k - 2 * buckets);
+    PAIR[0] = s[at + BUCKETS + (k % buckets)] as number;
+    return HALVES[k < buckets ? USUAL : SCALE] as number;
+  }
+
+  private restoreF32(s: DetectorState, at: number, k: number, value: number): void {
+    const buckets = this.o.buckets;
+    const i = k % buckets;
+    const d = at + BUCKETS + (k >= 2 * buckets ? buckets + (i >> 1) : i);
+    PAIR[0] = s[d] as number;
+    // any NaN is stored as the canonical one (see PAIR)
+    HALVES[k >= 2 * buckets ? i & 1 : k < buckets ? USUAL : SCALE] = value === value ? value : NaN;
+    s[d] = PAIR[0];
+  }
+
+  /** a seasonal baseline snapshot of the state at `s[at]` (also nested in drift and combined snapshots) */
+  snapshot(s: DetectorState, at: number): Uint8Array {
+    const buckets = this.o.buckets;
+    const w = new SnapshotWriter(SnapshotKind.seasonal, SNAPSHOT_VERSION, 1 + 7 * 8 + 3 * buckets * 4);
+    w.u8(buckets);
+    w.f64(s[at + OFFSET] as number);
+    w.f64(s[at + GLOBAL_LEVEL] as number);
+    w.f64(s[at + GLOBAL_SCALE] as number);
+    writeClock(w, s, at + CLOCK);
+    for (let k = 0; k < 3 * buckets; k++) w.f32(this.snapshotF32(s, at, k));
     return w.finish();
   }
 
-  private restore(bytes: Uint8Array): void {
+  /** restores the state at `s[at]` from {@link snapshot} bytes; throws {@link SnapshotError} */
+  restore(s: DetectorState, at: number, bytes: Uint8Array): void {
     const r = new SnapshotReader(bytes, SnapshotKind.seasonal, [SNAPSHOT_VERSION], 'seasonal baseline');
     const buckets = r.u8();
     if (buckets !== this.o.buckets) {
@@ -487,16 +568,76 @@ class SeasonalBaselineDetector implements SeasonalBaseline {
         `invalid seasonal baseline snapshot: it has ${buckets} buckets but the options give ${this.o.buckets} (was "weekly" changed?)`,
       );
     }
-    this.offset = r.f64();
-    this.globalLevel = r.f64();
-    this.globalScale = r.f64();
-    this.firstTs = r.f64();
-    this.lastTs = r.f64();
-    this.points = r.f64();
-    this.dtTypical = r.f64();
-    r.f32Array(this.b);
+    s[at + OFFSET] = r.f64();
+    s[at + GLOBAL_LEVEL] = r.f64();
+    s[at + GLOBAL_SCALE] = r.f64();
+    readClock(r, s, at + CLOCK);
+    for (let k = 0; k < 3 * buckets; k++) this.restoreF32(s, at, k, r.f32());
     r.end();
-    this.warm = this.points >= this.o.warmupPoints && this.lastTs - this.firstTs >= this.o.warmupMs;
+  }
+}
+
+/** Shared by every seasonal baseline detector of one factory. */
+class SeasonalShared {
+  readonly model: SeasonalModel;
+  /** a fresh state, copied for each new detector */
+  readonly template: DetectorState;
+
+  constructor(readonly o: ResolvedSeasonalOptions) {
+    this.model = new SeasonalModel(o);
+    this.template = zeroState(this.model.slots);
+    this.model.init(this.template, 0);
+  }
+}
+
+class SeasonalBaselineDetector implements SeasonalBaseline {
+  private readonly s: DetectorState;
+  private result: AnomalyScore | undefined;
+
+  constructor(
+    private readonly shared: SeasonalShared,
+    snapshot?: Uint8Array,
+  ) {
+    this.s = shared.template.slice();
+    if (snapshot !== undefined) shared.model.restore(this.s, 0, snapshot);
+  }
+
+  get stateBytes(): number {
+    return detectorHeapBytes(this.shared.model.slots) + (this.shared.o.reuseResult ? RESULT_OBJECT_BYTES : 0);
+  }
+
+  get warm(): boolean {
+    return this.shared.model.isWarm(this.s, 0);
+  }
+
+  update(tsMs: number, value: number): AnomalyScore {
+    let out: AnomalyScore;
+    if (this.shared.o.reuseResult) out = this.result ??= emptyScore('seasonal');
+    else out = emptyScore('seasonal');
+    return this.updateInto(tsMs, value, out);
+  }
+
+  updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore {
+    const m = this.shared.model;
+    out.observed = value;
+    out.detector = 'seasonal';
+    if (m.step(this.s, 0, tsMs, value)) {
+      out.score = m.lastScore;
+      out.direction = directionOf(m.lastScore, m.lastZ);
+      out.expected = m.lastExpected;
+      out.deviation = m.lastZ;
+    } else {
+      // bad data never throws and never touches the state
+      out.score = 0;
+      out.direction = 'none';
+      out.expected = m.fallbackExpected(this.s, 0);
+      out.deviation = 0;
+    }
+    return out;
+  }
+
+  snapshot(): Uint8Array {
+    return this.shared.model.snapshot(this.s, 0);
   }
 }
 
@@ -509,11 +650,11 @@ export function createSeasonalBaseline(
   options: SeasonalBaselineOptions | ResolvedSeasonalOptions = {},
   snapshot?: Uint8Array,
 ): SeasonalBaseline {
-  return new SeasonalBaselineDetector(resolveSeasonalOptions(options), snapshot);
+  return new SeasonalBaselineDetector(new SeasonalShared(resolveSeasonalOptions(options)), snapshot);
 }
 
 /** A {@link DetectorFactory} of seasonal baselines with fixed options (validated here, once). */
 export function seasonalFactory(options: SeasonalBaselineOptions = {}): DetectorFactory {
-  const resolved = resolveSeasonalOptions(options);
-  return { create: (snapshot?: Uint8Array) => new SeasonalBaselineDetector(resolved, snapshot) };
+  const shared = new SeasonalShared(resolveSeasonalOptions(options));
+  return { create: (snapshot?: Uint8Array) => new SeasonalBaselineDetector(shared, snapshot) };
 }
