@@ -11,15 +11,19 @@
  * ns per point on one core, the likelihood stage included (see `detect.bench.ts` and
  * `npm run bench:nab`).
  *
- * Likelihood stage (likelihood.ts, level-shift.ts): the same points also feed three raw surprise
- * measures - |seasonal z| (the seasonal residual), |value - long-run mean| / sigma and |5-point
- * mean - long-run mean| / sigma (no seasonality assumed) - each through its own anomaly likelihood
- * (how unusual is the recent level of that surprise for this series). The largest, L = -log10 of
- * a tail probability, is the likelihood score. With `output: 'score'` (the engine's default) it
- * joins the seasonal and drift scores as squash(L - {@link LIKELIHOOD_SCORE_FLOOR}), so only
- * one-in-a-million levels of surprise can raise a signal on their own; with
- * `output: 'likelihood'` the detector reports L itself (unbounded, comparable across series: what
- * the NAB benchmark scores; see bench/nab.ts).
+ * Likelihood stage (likelihood.ts, level-shift.ts, range.ts): the same points also feed two raw
+ * surprise measures - |seasonal z| (the seasonal residual) and |5-point mean - long-run mean| /
+ * sigma (a level shift, no seasonality assumed) - each through its own anomaly likelihood (how
+ * unusual is the recent level of that surprise for this series). The larger, L = -log10 of a tail
+ * probability, is the likelihood score; a range novelty (the value or the 5-point mean beyond
+ * everything the series has shown) raises it to at least {@link RANGE_NOVELTY_LIKELIHOOD}. With
+ * `output: 'score'` (the engine's default) L joins the seasonal and drift scores as
+ * squash(L - {@link LIKELIHOOD_SCORE_FLOOR}), so only one-in-a-million levels of surprise can raise
+ * a signal on their own; with `output: 'likelihood'` the detector reports L itself (unbounded,
+ * comparable across series: what the NAB benchmark scores; see bench/nab.ts), with detector
+ * {@link RANGE_DETECTOR} for a range novelty. (Until version 3 of the snapshot a third stream,
+ * |value - long-run mean| / sigma, had its own likelihood; with the range novelty it no longer
+ * changed a single NAB detection, so it went.)
  *
  * Result objects: `update()` returns a fresh AnomalyScore per call unless `reuseResult` is set,
  * in which case it returns one object per detector, overwritten by the next call.
@@ -28,8 +32,8 @@
  * LevelShiftModel, LikelihoodModel), built once per factory with its options and shared by every
  * series; a detector is its state array ({@link DetectorState}) and a reference to those models.
  * {@link CombinedShared} gives each part its slots in that array (`take(...)`), in order:
- * seasonal baseline (79), drift (7), level shift (3), the three likelihood streams (3 each), the
- * likelihood stage's point count (1): 99 doubles. A new stage gets its state the same way: its
+ * seasonal baseline (79), drift (7), level shift (3), the two likelihood streams (3 each), the
+ * range novelty (5), the likelihood stage's point count (1): 101 doubles. A new stage gets its state the same way: its
  * file exports its slot count and a model class whose methods take (state, first slot, ...); add
  * `myStageAt = take(MY_STAGE_SLOTS)` and the model to CombinedShared, initialise its slots in the
  * template there if they do not start at 0, call the model in `updateInto`, and write and read
@@ -56,6 +60,8 @@ import type { LevelShiftOptions } from './level-shift.ts';
 import { LIKELIHOOD_SLOTS, LIKELIHOOD_STATE_BYTES, LikelihoodModel, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
 import type { LikelihoodOptions } from './likelihood.ts';
 import { readEwGaussian, writeEwGaussian } from './ew-gaussian.ts';
+import { RANGE_DETECTOR, RANGE_SLOTS, RANGE_STATE_BYTES, RangeNoveltyModel, readRange, resolveRangeOptions, writeRange } from './range.ts';
+import type { RangeOptions } from './range.ts';
 import { SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
 import type { DetectorState } from './snapshot.ts';
 
@@ -74,6 +80,8 @@ export interface CombinedOptions {
   likelihood?: LikelihoodOptions;
   /** the long-run Gaussian and level-shift measures (see level-shift.ts) */
   levelShift?: LevelShiftOptions;
+  /** the range novelty check (see range.ts) */
+  range?: RangeOptions;
   /** no likelihood score before this many usable points (default {@link LIKELIHOOD_MIN_POINTS}) */
   likelihoodMinPoints?: number;
   /**
@@ -118,10 +126,22 @@ export interface CombinedDetector extends SeriesDetector {
   updateInto(tsMs: number, value: number, out: AnomalyScore): AnomalyScore;
 }
 
-/** version 2 adds the likelihood stage; version 1 snapshots restore with a fresh likelihood stage */
-const SNAPSHOT_VERSION = 2;
-/** Snapshot bytes of the likelihood stage: one level shift and three likelihoods, each with its count. */
-export const LIKELIHOOD_STAGE_BYTES = LEVEL_SHIFT_STATE_BYTES + 3 * LIKELIHOOD_STATE_BYTES;
+/**
+ * Version 2 added the likelihood stage (version 1 snapshots restore with a fresh one); version 3
+ * replaces its |value z| stream by the range novelty (version 2 snapshots restore with the other
+ * streams kept and a fresh range).
+ */
+const SNAPSHOT_VERSION = 3;
+/** Snapshot bytes of the likelihood stage: one level shift and two likelihoods, each with its count, and the range. */
+export const LIKELIHOOD_STAGE_BYTES = LEVEL_SHIFT_STATE_BYTES + 2 * LIKELIHOOD_STATE_BYTES + RANGE_STATE_BYTES;
+/**
+ * The likelihood reported for a range novelty (a value or level beyond everything the series has
+ * shown; range.ts) when it is larger than the likelihood itself: 5 = as surprising as a
+ * one-in-100 000 level. Above the NAB bench's detection level (2), below the engine's
+ * {@link LIKELIHOOD_SCORE_FLOOR}: in the engine a new extreme alone raises no signal (a growing
+ * account sets new records all the time); the seasonal and drift scores judge it as usual.
+ */
+export const RANGE_NOVELTY_LIKELIHOOD = 5;
 
 /** Resolved once per factory and shared by every detector it creates. */
 interface ResolvedCombined {
@@ -131,6 +151,7 @@ interface ResolvedCombined {
   readonly drift: ResolvedDriftOptions;
   readonly likelihood: Readonly<Required<LikelihoodOptions>>;
   readonly levelShift: Readonly<Required<LevelShiftOptions>>;
+  readonly range: Readonly<Required<RangeOptions>>;
   readonly likelihoodMinPoints: number;
   readonly output: CombinedOutput;
   readonly direction: DirectionChoice;
@@ -152,6 +173,7 @@ function resolveCombined(options: CombinedOptions): ResolvedCombined {
     drift: resolveDriftOptions({ ...options.drift, direction, deseasonalize: false }),
     likelihood: resolveLikelihoodOptions(options.likelihood),
     levelShift: resolveLevelShiftOptions(options.levelShift),
+    range: resolveRangeOptions(options.range),
     likelihoodMinPoints: minPoints,
     output,
     direction,
@@ -174,19 +196,20 @@ class CombinedShared {
   readonly seasonal: SeasonalModel;
   readonly drift: DriftModel;
   readonly levelShift: LevelShiftModel;
-  /** one model for the three likelihood streams (same options, own slots) */
+  /** one model for the two likelihood streams (same options, own slots) */
   readonly likelihood: LikelihoodModel;
+  readonly range: RangeNoveltyModel;
   // first slot of each part's state
   readonly seasonalAt: number;
   readonly driftAt: number;
   readonly levelShiftAt: number;
-  /** likelihoods of |seasonal z|, |value z| and |level z| */
+  /** likelihoods of |seasonal z| and |level z| */
   readonly likSeasonalAt: number;
-  readonly likValueAt: number;
   readonly likLevelAt: number;
+  readonly rangeAt: number;
   /**
    * points learned by the level shift and the |seasonal z| likelihood (they learn every usable
-   * point); the other two likelihoods have learned LEVEL_SHIFT_WARMUP_POINTS fewer
+   * point); the |level z| likelihood has learned LEVEL_SHIFT_WARMUP_POINTS fewer
    */
   readonly likPointsAt: number;
   /** doubles of state per series */
@@ -194,12 +217,15 @@ class CombinedShared {
   readonly template: DetectorState;
   /** signed deviation of the likelihood's winning raw measure at the last point (a per-step result, like the models' `last*`) */
   likDeviation = 0;
+  /** whether the last point's value was a range novelty in the watched direction (a per-step result) */
+  lastNovel = false;
 
   constructor(readonly r: ResolvedCombined) {
     this.seasonal = new SeasonalModel(r.seasonal);
     this.drift = new DriftModel(r.drift);
     this.levelShift = new LevelShiftModel(r.levelShift);
     this.likelihood = new LikelihoodModel(r.likelihood);
+    this.range = new RangeNoveltyModel(r.range);
     let next = 0;
     const take = (slots: number): number => {
       const at = next;
@@ -210,8 +236,8 @@ class CombinedShared {
     this.driftAt = take(DRIFT_SLOTS);
     this.levelShiftAt = take(LEVEL_SHIFT_SLOTS);
     this.likSeasonalAt = take(LIKELIHOOD_SLOTS);
-    this.likValueAt = take(LIKELIHOOD_SLOTS);
     this.likLevelAt = take(LIKELIHOOD_SLOTS);
+    this.rangeAt = take(RANGE_SLOTS);
     this.likPointsAt = take(1);
     this.slots = next;
     // everything else starts at 0
@@ -239,8 +265,10 @@ class CombinedDetectorImpl implements CombinedDetector {
 
   /**
    * Feeds the likelihood stage one usable point (after the seasonal baseline has scored it);
-   * returns L, the largest -log10 tail probability of the three (0 while warming up), and leaves
-   * the winning signed deviation in `shared.likDeviation`.
+   * returns L, the larger -log10 tail probability of the two streams (0 while warming up), raised
+   * to {@link RANGE_NOVELTY_LIKELIHOOD} for a range novelty, and leaves the winning signed
+   * deviation in `shared.likDeviation` and whether the point was a range novelty in
+   * `shared.lastNovel`.
    */
   private likelihoodStep(value: number): number {
     const m = this.shared;
@@ -257,22 +285,28 @@ class CombinedDetectorImpl implements CombinedDetector {
     let best = lik.updateZ(s, m.likSeasonalAt, n, m.seasonal.lastWarm ? watched(direction, seasonalZ) : 0);
     let deviation = seasonalZ;
     if (n > LEVEL_SHIFT_WARMUP_POINTS) {
-      const k = n - LEVEL_SHIFT_WARMUP_POINTS;
-      const lv = lik.updateZ(s, m.likValueAt, k, watched(direction, ls.valueZ));
-      if (lv > best) {
-        best = lv;
-        deviation = ls.valueZ;
-      }
-      const ll = lik.updateZ(s, m.likLevelAt, k, watched(direction, ls.levelZ));
+      const ll = lik.updateZ(s, m.likLevelAt, n - LEVEL_SHIFT_WARMUP_POINTS, watched(direction, ls.levelZ));
       if (ll > best) {
         best = ll;
         deviation = ls.levelZ;
       }
     }
+    const novel = m.range.update(s, m.rangeAt, value, ls.level);
+    const novelWatched = novel !== 0 && watched(direction, novel) > 0;
+    // only a new extreme *value* is reported past the onset filter's refractory period: the level
+    // of one slow incident keeps setting new records while it climbs
+    m.lastNovel = novelWatched && (novel === 1 || novel === -1);
     m.likDeviation = deviation;
-    // the tail is monotone in z: one tail for the largest z is the largest of the three tails
-    if (n < m.r.likelihoodMinPoints) return 0;
-    return tailLog10(best);
+    if (n < m.r.likelihoodMinPoints) {
+      m.lastNovel = false;
+      return 0;
+    }
+    // the tail is monotone in z: one tail for the larger z is the larger of the two tails
+    const l = tailLog10(best);
+    if (!novelWatched || l >= RANGE_NOVELTY_LIKELIHOOD) return l;
+    // the deviation of a new extreme: the larger of the value's and the level's, signed as the novelty
+    m.likDeviation = Math.sign(novel) * Math.max(Math.abs(ls.valueZ), Math.abs(ls.levelZ));
+    return RANGE_NOVELTY_LIKELIHOOD;
   }
 
   update(tsMs: number, value: number): AnomalyScore {
@@ -302,7 +336,7 @@ class CombinedDetectorImpl implements CombinedDetector {
       out.direction = directionOf(lik, m.likDeviation);
       out.expected = seasonal.lastExpected;
       out.deviation = m.likDeviation;
-      out.detector = 'likelihood';
+      out.detector = m.lastNovel ? RANGE_DETECTOR : 'likelihood';
       return out;
     }
     const seasonalScore = seasonal.lastScore;
@@ -342,23 +376,25 @@ class CombinedDetectorImpl implements CombinedDetector {
     const k = n > LEVEL_SHIFT_WARMUP_POINTS ? n - LEVEL_SHIFT_WARMUP_POINTS : 0;
     writeEwGaussian(w, s, m.levelShiftAt, n);
     writeEwGaussian(w, s, m.likSeasonalAt, n);
-    writeEwGaussian(w, s, m.likValueAt, k);
     writeEwGaussian(w, s, m.likLevelAt, k);
+    writeRange(w, s, m.rangeAt);
     return w.finish();
   }
 
   private restore(bytes: Uint8Array): void {
     const m = this.shared;
     const s = this.s;
-    const reader = new SnapshotReader(bytes, SnapshotKind.combined, [1, SNAPSHOT_VERSION], 'combined detector');
+    const reader = new SnapshotReader(bytes, SnapshotKind.combined, [1, 2, SNAPSHOT_VERSION], 'combined detector');
     const seasonalBytes = reader.raw(reader.u32());
     m.drift.read(reader, s, m.driftAt);
     if (reader.version >= 2) {
       // the streams' own counts follow from the level shift's (see likPointsAt)
       s[m.likPointsAt] = readEwGaussian(reader, s, m.levelShiftAt);
       readEwGaussian(reader, s, m.likSeasonalAt);
-      readEwGaussian(reader, s, m.likValueAt);
+      // version 2 had a |value z| stream here (dropped in version 3: the range novelty does its job)
+      if (reader.version === 2) readEwGaussian(reader, zeroState(LIKELIHOOD_SLOTS), 0);
       readEwGaussian(reader, s, m.likLevelAt);
+      if (reader.version >= 3) readRange(reader, s, m.rangeAt);
     }
     reader.end();
     m.seasonal.restore(s, m.seasonalAt, seasonalBytes);
@@ -387,6 +423,8 @@ export interface DetectorTuning {
   likelihood?: LikelihoodOptions;
   /** combined only: the level-shift measures' options */
   levelShift?: LevelShiftOptions;
+  /** combined only: the range novelty's options */
+  range?: RangeOptions;
   /** combined only: see {@link CombinedOptions.likelihoodMinPoints} */
   likelihoodMinPoints?: number;
   /** combined only: see {@link CombinedOptions.output} */

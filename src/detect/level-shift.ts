@@ -70,6 +70,8 @@ export class LevelShiftModel {
   valueZ = 0;
   /** (recent mean - long-run mean) / sigma of the last point, signed (0 for the first point) */
   levelZ = 0;
+  /** the recent mean (about `recentPoints` points) after the last point */
+  level = 0;
 
   constructor(readonly o: Readonly<Required<LevelShiftOptions>>) {}
 
@@ -82,6 +84,7 @@ export class LevelShiftModel {
     const recentGain = n < o.recentPoints ? 1 / n : 1 / o.recentPoints;
     const recent = (s[at + EW_RECENT] as number) + recentGain * (value - (s[at + EW_RECENT] as number));
     s[at + EW_RECENT] = recent;
+    this.level = recent;
     if (n === 1) {
       s[at + EW_MEAN] = value;
       this.valueZ = 0;

@@ -68,11 +68,12 @@ describe('anomaly likelihood', () => {
   });
 
   it('noise=>burst of surprise: a run of raised raw scores gives a high likelihood within a few points', () => {
-    const lik = stream();
+    const lik = stream({ shortPoints: 10 });
     feedNoise(lik, 3000);
     let out = 0;
     for (let i = 0; i < 5; i++) out = lik.update(6);
-    // |N(0,1)| has mean 0.8 and sigma 0.6; after 5 points the recent mean is ~2.9: z ~ 3.5
+    // |N(0,1)| has mean 0.8 and sigma 0.6; with a recent window of 10 points, after 5 points the
+    // recent mean is ~2.9: z ~ 3.5
     expect(out).toBeGreaterThan(3);
   });
 
@@ -120,8 +121,8 @@ describe('anomaly likelihood', () => {
       for (let i = 0; i < 5; i++) out = lik.update(6);
       return out;
     };
-    const capped = after(stream());
-    const uncapped = after(stream({ rawCap: 1e13 }));
+    const capped = after(stream({ shortPoints: 10 }));
+    const uncapped = after(stream({ shortPoints: 10, rawCap: 1e13 }));
     expect(capped).toBeGreaterThan(3);
     expect(uncapped).toBeLessThan(1);
   });

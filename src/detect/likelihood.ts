@@ -27,10 +27,12 @@ import type { DetectorState } from './snapshot.ts';
 /** Default options; see {@link LikelihoodOptions}. */
 export const LIKELIHOOD_DEFAULTS = Object.freeze({
   /**
-   * Recent window, in points. HTM uses 10; a longer window smooths away short anomalies, a
-   * shorter one lets single noisy points through (NAB: 5 loses ~2 points, 30 loses ~30).
+   * Recent window, in points. HTM uses 10; here 20, because the sudden single-point anomalies
+   * that need a short window are caught at once by the range novelty (range.ts) and the seasonal
+   * score, and a longer window lets fewer noise bursts through (NAB, with the range novelty: 10
+   * scores ~5 points below 20, 16 and 24 within ~2.5).
    */
-  shortPoints: 10,
+  shortPoints: 20,
   /**
    * Long-run window, in points (about a week of 5-minute data). Long enough that an incident of
    * a few hours does not become the norm while it lasts.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
 import { onsetFactory } from './onset.ts';
+import { RANGE_DETECTOR } from './range.ts';
 import { SnapshotError } from './snapshot.ts';
 
 /** a detector whose score is the value itself (so tests script the scores) */
@@ -19,6 +20,21 @@ const echo: DetectorFactory = {
   },
 };
 
+/** like echo, but a negative value -v scores v as a range novelty */
+const echoRange: DetectorFactory = {
+  create(): SeriesDetector {
+    return {
+      stateBytes: 8,
+      update(_ts: number, value: number): AnomalyScore {
+        const score = Math.abs(value);
+        const detector = value < 0 ? RANGE_DETECTOR : 'echo';
+        return { score, direction: score > 0 ? 'up' : 'none', expected: 0, observed: value, deviation: score, detector };
+      },
+      snapshot: () => new Uint8Array(0),
+    };
+  },
+};
+
 function run(d: SeriesDetector, scores: number[]): number[] {
   return scores.map((s, i) => d.update(i * 60_000, s).score);
 }
@@ -31,6 +47,14 @@ describe('onset filter', () => {
   ])('$name', ({ input, want }) => {
     const d = onsetFactory(echo, { fireAt: 2, refractoryPoints: 4 }).create();
     expect(run(d, input)).toEqual(want);
+  });
+
+  it('a range novelty is reported during the refractory period and starts it again', () => {
+    const d = onsetFactory(echoRange, { fireAt: 2, refractoryPoints: 3 }).create();
+    expect(run(d, [3, 9, -5, 9, 9, 9, 9])).toEqual([3, 0, 5, 0, 0, 0, 9]);
+    // below fireAt a range score is an ordinary score: silenced in the refractory period
+    const e = onsetFactory(echoRange, { fireAt: 2, refractoryPoints: 3 }).create();
+    expect(run(e, [3, -1, 0, 0, 1])).toEqual([3, 0, 0, 0, 1]);
   });
 
   it('a silenced point reports direction none', () => {

@@ -10,11 +10,18 @@
  * the same suppression at the signal level. So the engine scores with the plain detector, and the
  * NAB bench with the detector behind this filter, which is what turns scores into one-row "signals".
  *
+ * One exception: a score that a range novelty produced (detector {@link RANGE_DETECTOR}: a value or
+ * level beyond everything the series has shown, range.ts) is reported even during the refractory
+ * period, and starts it again. A new extreme is news however recent the last report (a second
+ * incident right after a first), and the range only grows, so it cannot repeat for every point of
+ * one incident the way a raised likelihood does.
+ *
  * The refractory counts points, not time: the filter sees only what the detector sees. State: one
  * number (points left), kept in the snapshot with the inner detector's bytes.
  */
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
+import { RANGE_DETECTOR } from './range.ts';
 import { SnapshotKind, SnapshotReader, SnapshotWriter } from './snapshot.ts';
 
 /** Default options; see {@link OnsetOptions}. */
@@ -76,7 +83,9 @@ class OnsetDetector implements SeriesDetector {
   }
 
   private filter(s: AnomalyScore): AnomalyScore {
-    if (this.quiet > 0) {
+    if (s.detector === RANGE_DETECTOR && s.score >= this.o.fireAt) {
+      this.quiet = this.o.refractoryPoints;
+    } else if (this.quiet > 0) {
       // the inner detector has learned the point; only the report is silenced
       this.quiet -= 1;
       s.score = 0;

@@ -9,8 +9,12 @@
  *   followed smoothly instead of as a staircase. A Monday-morning peak is learned by the weekday
  *   9:00 bucket; the same value on a Sunday at 3:00 meets the weekend 3:00 bucket and stands out.
  *   Each bucket is an exponentially weighted average of the (cleaned) values seen at its hour,
- *   with a memory of `seasonalMemoryHours` hours of that bucket's data (about four days for a
- *   weekday hour); until it has that much it is a plain average.
+ *   with a memory of `seasonalMemoryHours` hours of that bucket's data (about eight weekdays for
+ *   a weekday hour); until it has that much it is a plain average. A longer memory gives a steadier
+ *   scale (fewer noise bursts judged as surprise) and keeps an incident of a few days from becoming
+ *   "usual" (the offset below follows today's level meanwhile); NAB scores a memory of 4 about one
+ *   point lower and anything from 8 to 48 within 0.2 points; a new normal stops scoring within
+ *   about a week (drift.test.ts).
  * - `offset` is "today compared with usual": an exponentially weighted average of
  *   value - usual(t) with a time constant of hours (`levelTauMs`). A sudden level shift is flagged
  *   when it happens and becomes the new normal within hours here (and over days in the profile).
@@ -108,7 +112,7 @@ export const SEASONAL_DEFAULTS = Object.freeze({
   warmupMs: 24 * HOUR_MS,
   warmupPoints: 24,
   levelTauMs: 3 * HOUR_MS,
-  seasonalMemoryHours: 4,
+  seasonalMemoryHours: 8,
   zFloor: 3,
   zSoftness: 2,
   minScale: 0,
@@ -131,8 +135,8 @@ export interface SeasonalBaselineOptions {
   /** time constant of today's offset from usual: how fast a level shift stops scoring (default 3 h) */
   levelTauMs?: number;
   /**
-   * memory of a seasonal bucket, in hours of data seen by that bucket (default 4, i.e. about the
-   * last four days for a weekday hour); before that much data the bucket is a plain average
+   * memory of a seasonal bucket, in hours of data seen by that bucket (default 8, i.e. about the
+   * last eight weekdays for a weekday hour); before that much data the bucket is a plain average
    */
   seasonalMemoryHours?: number;
   /** |z| at or below this scores 0 (default 3 sigmas) */

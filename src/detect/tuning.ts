@@ -7,6 +7,7 @@ import type { DetectorTuning } from './combined.ts';
 import { LIKELIHOOD_MIN_POINTS } from './combined.ts';
 import { LEVEL_SHIFT_DEFAULTS } from './level-shift.ts';
 import { LIKELIHOOD_DEFAULTS } from './likelihood.ts';
+import { RANGE_DEFAULTS } from './range.ts';
 import type { OnsetOptions } from './onset.ts';
 import { ONSET_DEFAULTS } from './onset.ts';
 import { SEASONAL_DEFAULTS } from './seasonal-baseline.ts';
@@ -43,6 +44,9 @@ export const SENSITIVITY_KNOBS: readonly SensitivityKnob[] = [
   knob('likelihood.rawCap', LIKELIHOOD_DEFAULTS.rawCap, (v) => ({ detector: { likelihood: { rawCap: v } } })),
   knob('levelShift.longPoints', LEVEL_SHIFT_DEFAULTS.longPoints, (v) => ({ detector: { levelShift: { longPoints: v } } })),
   knob('levelShift.recentPoints', LEVEL_SHIFT_DEFAULTS.recentPoints, (v) => ({ detector: { levelShift: { recentPoints: v } } })),
+  knob('range.tolerance', RANGE_DEFAULTS.tolerance, (v) => ({ detector: { range: { tolerance: v } } })),
+  knob('range.warmupPoints', RANGE_DEFAULTS.warmupPoints, (v) => ({ detector: { range: { warmupPoints: v } } }), true),
+  knob('range.levelSkipPoints', RANGE_DEFAULTS.levelSkipPoints, (v) => ({ detector: { range: { levelSkipPoints: v } } }), true),
   knob('likelihoodMinPoints', LIKELIHOOD_MIN_POINTS, (v) => ({ detector: { likelihoodMinPoints: v } })),
   knob('seasonal.levelTauMs', SEASONAL_DEFAULTS.levelTauMs, (v) => ({ detector: { seasonal: { levelTauMs: v } } })),
   knob('seasonal.seasonalMemoryHours', SEASONAL_DEFAULTS.seasonalMemoryHours, (v) => ({
