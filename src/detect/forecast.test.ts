@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createForecaster, criticalScore, type ForecastOptions } from './forecast.ts';
+import { gaussian as normal, mulberry32 } from '../../test/support/random.ts';
+import { createForecaster, criticalScore, emptyForecast, INTERVAL_Z, type ForecastOptions } from './forecast.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,6 +30,54 @@ function series(days: number) {
 }
 
 const options: ForecastOptions = { limit: 1, when: 'above', horizonMs: 14 * DAY };
+
+type ClimbKind = 'linear, white noise' | 'linear, AR(1) noise' | 'accelerating' | 'decelerating';
+const CLIMB_KINDS: readonly ClimbKind[] = ['linear, white noise', 'linear, AR(1) noise', 'accelerating', 'decelerating'];
+
+/**
+ * A random capacity series towards a limit of 100 (the kinds the engine meets): 1-3 flat days,
+ * then a climb that the trend alone would take 2-10 days to finish, bending by +-20% over that
+ * time for the accelerating/decelerating kinds; a daily pattern of 0-30% of the starting level
+ * (a smooth wave, or a business-hours peak that 3 harmonics do not fit exactly); noise of 1-5%
+ * of the level, white or AR(1) with a correlation time of 5 min to 2 h; 1- or 5-minute points.
+ * `crossMs` is when the noise-free series first reaches the limit.
+ */
+function syntheticClimb(seed: number, kind: ClimbKind) {
+  const r = mulberry32(seed);
+  const u = (lo: number, hi: number) => lo + (hi - lo) * r();
+  const stepMs = r() < 0.5 ? 60_000 : 5 * 60_000;
+  const t0 = T0 + Math.floor(u(0, 24 * 60)) * 60_000;
+  const onset = t0 + Math.round((u(1, 3) * DAY) / stepMs) * stepMs;
+  const level0 = u(30, 60);
+  const days = u(2, 10);
+  const slopePerDay = (100 - level0) / days;
+  const bend = kind === 'accelerating' ? 0.2 : kind === 'decelerating' ? -0.2 : 0;
+  const amp = u(0, 0.3) * level0;
+  const peaked = r() < 0.5;
+  const phase = u(0, 2 * Math.PI);
+  const noiseSd = u(0.01, 0.05) * level0;
+  const ar = kind === 'linear, AR(1) noise' || (bend !== 0 && r() < 0.5);
+  const tauMs = ar ? Math.exp(u(Math.log(5 * 60_000), Math.log(2 * HOUR))) : 0;
+  const pattern = (t: number) => {
+    const ph = (2 * Math.PI * t) / DAY + phase;
+    if (!peaked) return (Math.sin(ph) + 0.3 * Math.sin(2 * ph + 1)) / 1.25;
+    return (2 * (Math.exp(3 * Math.cos(ph)) - Math.exp(-3))) / (Math.exp(3) - Math.exp(-3)) - 1;
+  };
+  const value = (t: number) => {
+    const d = Math.max(0, t - onset) / DAY;
+    return level0 + slopePerDay * d * (1 + (bend * d) / (2 * days)) + amp * pattern(t);
+  };
+  let crossMs = onset;
+  while (value(crossMs) < 100) crossMs += 60_000;
+  const phi = tauMs > 0 ? Math.exp(-stepMs / tauMs) : 0;
+  let e = normal(r);
+  const noise = () => {
+    const v = e;
+    e = phi * e + Math.sqrt(1 - phi * phi) * normal(r);
+    return noiseSd * v;
+  };
+  return { t0, stepMs, onset, crossMs, value, noise };
+}
 
 describe('createForecaster', () => {
   it.each([
@@ -104,8 +153,67 @@ describe('createForecaster', () => {
     const b = createForecaster(options, a.snapshot());
     const t = T0 + 4 * DAY;
     expect(b.update(t, value(t))).toEqual(a.update(t, value(t)));
-    // sums, coefficients and the cached evaluation: about 1.1 KB for a series with a limit
-    expect(a.stateBytes).toBeLessThan(1200);
+    // sums, residual sums, coefficients and the cached evaluation: about 1.4 KB for a series with a limit
+    expect(a.stateBytes).toBeLessThan(1500);
+  });
+
+  it(`interval (nominal ${Math.round(200 * normCdf(INTERVAL_Z) - 100)}%): contains the true crossing in >= 80% of forecasts made 25, 50 and 75% of the way up synthetic climbs, median width < 3/4 of the remaining time`, () => {
+    // seeds not used when the interval was tuned (those were 1-300, measured again on 5001-5300)
+    const widths: number[] = [];
+    let inside = 0;
+    let cases = 0;
+    const fc = emptyForecast();
+    for (let seed = 9001; seed <= 9080; seed++) {
+      const kind = CLIMB_KINDS[seed % CLIMB_KINDS.length]!;
+      const s = syntheticClimb(seed, kind);
+      const f = createForecaster({ limit: 100, when: 'above', horizonMs: 7 * DAY });
+      const asks = [0.25, 0.5, 0.75].map((q) => s.onset + q * (s.crossMs - s.onset));
+      let ask = 0;
+      for (let t = s.t0; ask < asks.length; t += s.stepMs) {
+        // the forecast of the last point at or before the time asked
+        while (ask < asks.length && t > asks[ask]!) {
+          const remaining = s.crossMs - (t - s.stepMs);
+          cases += 1;
+          // no forecast at all counts as a miss
+          if (fc.lowMs <= s.crossMs && s.crossMs <= fc.highMs) inside += 1;
+          widths.push(Number.isFinite(fc.crossingMs) ? (fc.highMs - fc.lowMs) / remaining : Infinity);
+          ask += 1;
+        }
+        f.update(t, s.value(t) + s.noise(), fc);
+      }
+    }
+    expect(cases).toBe(240);
+    expect(inside / cases).toBeGreaterThanOrEqual(0.8);
+    // the interval the forecaster had before (slope +-1.96 standard errors) covered 21% here; an
+    // interval from now to forever would cover all: it must stay narrow enough to say something
+    widths.sort((a, b) => a - b);
+    expect(widths[cases / 2]!).toBeLessThan(0.75);
+  });
+
+  it('restores a version-2 snapshot (before the interval kept residual sums): same estimate, an interval around it', () => {
+    // written by the previous release after the first 4 days of series(4) (the test above)
+    const v2 = Uint8Array.from(Buffer.from(V2_SNAPSHOT_BASE64, 'base64'));
+    expect(v2[3]).toBe(2);
+    const { value } = series(4);
+    const fresh = createForecaster(options);
+    for (let t = T0; t < T0 + 4 * DAY; t += STEP) fresh.update(t, value(t));
+    const restored = createForecaster(options, v2);
+    let a = fresh.update(T0 + 4 * DAY, value(T0 + 4 * DAY));
+    let b = restored.update(T0 + 4 * DAY, value(T0 + 4 * DAY));
+    // the sums it had are the same; the residual sums start empty, so only the interval may differ
+    expect({ ...b, lowMs: 0, highMs: 0 }).toEqual({ ...a, lowMs: 0, highMs: 0 });
+    for (let t = T0 + 4 * DAY + STEP; t <= T0 + 5 * DAY; t += STEP) {
+      a = fresh.update(t, value(t));
+      b = restored.update(t, value(t));
+    }
+    expect(b.crossingMs).toBe(a.crossingMs);
+    expect(b.lowMs).toBeLessThanOrEqual(b.crossingMs);
+    expect(b.highMs).toBeGreaterThanOrEqual(b.crossingMs);
+    // and it snapshots in the current layout, which restores exactly
+    const again = createForecaster(options, restored.snapshot());
+    expect(again.update(T0 + 5 * DAY + STEP, value(T0 + 5 * DAY + STEP))).toEqual(
+      restored.update(T0 + 5 * DAY + STEP, value(T0 + 5 * DAY + STEP)),
+    );
   });
 
   it.each([NaN, Infinity, -Infinity])('skips a non-finite value (%f) without throwing or forgetting', (bad) => {
@@ -115,3 +223,26 @@ describe('createForecaster', () => {
     expect(f.update(T0 + 2 * DAY, 0.5).fitted).toBeCloseTo(0.5, 6);
   });
 });
+
+/** standard normal CDF (Zelen & Severo 26.2.17, |error| < 7.5e-8): the interval's nominal level from its z */
+function normCdf(z: number): number {
+  const t = 1 / (1 + 0.2316419 * Math.abs(z));
+  const d = Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI);
+  const p = d * t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  return z >= 0 ? 1 - p : p;
+}
+
+/** a forecast snapshot in format version 2, written by the code before this layout (see its test) */
+const V2_SNAPSHOT_BASE64 =
+  'RlcQAkM5jHj3gIdANY9Dnd3pk8BxjVThVF0fQJl00XP0gDpA/gdpO0z/J0Bayz26gH0bwIsEsikAihnAtyv411SbGsAwhMbp' +
+  '+WGoQFCalDod0ThACCr9r4UZUUDDZYdLBwk/QGC4r+I1CzPAeVJzddQpMcD6r3TSyCwxwOG0AHryt3dA/gdpO0z/F0C9v+fU' +
+  '5JMwQAVJg4WqcxzAhIeoCal6GcD4iZgGbVIfwKG9F3f8SXdAOyKK3lJN5z+4adM9H9ojQEuGOXArrBBAyCCqhL0W4L+4EtrV' +
+  'B1J3QPoGviyDTP2/3OZX4yDSKEDqP/zxoY30v8dfPhvnr3dAW33VZOw5GkBSAksEyC8sQKTuDtLNpXdAXGcTFEaBwT/ggwkf' +
+  'IVx3QKGAmeAnEXRAvWlAc0gagMAAoaqD1CE4QFUCa833nTFAahp93GQXIUDkSsIo4b4FQGCcurG/YhHAu3QHhCSgEcBh1xjL' +
+  'JDhKQFV8giZSuyLAUz1LhFcGC0DTS0vfslo7QGf4J4BmeBLA/A4mMrSfLEAVoNGewng6QB2I3fZbFlpAQppwL3uwQsCHSfsr' +
+  '9bs6QFrFaPAg7ElAWTSwYhX+MMCgedR81/c5QELXGMskOEpAsgqezNOfaUCjZZ66KThhwDsgOhadL2VAcFJkrOr0V0DBO9at' +
+  'Kk1NwPFbhwHRr0ZAYIjd9lsWWkBqXpv/8r92QCEyQPIYCHfAYXgs/qOegkAEC6qXOkhkQNB62wOdBGPAvC3rw1hTUkBxCp7M' +
+  '059pQCQDS68fzIBAjKt2hZ/ghMBYCCMHZ/KSQPhgw4hILm1Agl2nYccMccACusobBqhZQM1em//yv3ZAAAAYPMv0eEIAANqJ' +
+  'FPZ4Qj+jtC339nhCAAAAAAAA8D8AAF73E/Z4QgAAAAAAAPA/4bdWm5At3j/2EWMnUKebP2Q2BdgBdqo/60vgJb7ufj8wprWJ' +
+  'UKhsP36dsw5XyJI/Vtfm1Zi1Wr8O7m7EtGhgvxH+zHCK5Ow/AZ01/vP2eEIZRzht8vZ4Qjq2B8L19nhCrsuK0ciN4j92k36q' +
+  'kB/EP9AsJbO3iV4/AAAAAHCZZEE=';
