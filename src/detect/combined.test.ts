@@ -421,21 +421,51 @@ describe('combined detector: likelihood stage', () => {
     const d = createCombinedDetector({ output: 'likelihood' });
     const series = jumpSeries(2000, 1500);
     for (const [t, v] of series.slice(0, 1000)) d.update(t, v);
-    const v3 = d.snapshot();
-    // v3 tail: level shift, |seasonal z|, |level z| (32 bytes each), range (40); v2 tail: level
-    // shift, |seasonal z|, |value z|, |level z| (32 each)
-    const head = v3.slice(0, v3.length - LIKELIHOOD_STAGE_BYTES + 64);
-    const levelStream = v3.slice(v3.length - 72, v3.length - 40);
+    const v4 = d.snapshot();
+    // v4 tail: level shift, |seasonal z|, |level z| (32 bytes each), range (40), autocorrelation
+    // (40) and its likelihood (32); v2 tail: level shift, |seasonal z|, |value z|, |level z| (32 each)
+    const stage = v4.length - LIKELIHOOD_STAGE_BYTES;
+    const head = v4.slice(0, stage + 64);
+    const levelStream = v4.slice(stage + 64, stage + 96);
     const v2 = new Uint8Array([...head, ...new Uint8Array(32), ...levelStream]);
     v2[3] = 2;
-    const restored = combinedFactory({ output: 'likelihood' }).create(v2);
-    const again = combinedFactory({ output: 'likelihood' }).create(v3);
+    const restored = combinedFactory({ output: 'likelihood', direction: 'up' }).create(v2);
+    const again = combinedFactory({ output: 'likelihood', direction: 'up' }).create(v4);
     // the same likelihoods until the jump (the range is fresh, but warm-up counts its own points)
     for (const [t, v] of series.slice(1000, 1300)) {
       const a = restored.update(t, v);
       const b = again.update(t, v);
       if (b.score < RANGE_NOVELTY_LIKELIHOOD) expect(a.score).toBe(b.score);
     }
-    expect(restored.snapshot().length).toBe(v3.length);
+    expect(restored.snapshot().length).toBe(v4.length);
+  });
+
+  it('a version-3 snapshot (no autocorrelation stage) restores everything else and starts that stage fresh', () => {
+    const series = jumpSeries(2000, 1500);
+    const d = createCombinedDetector({ output: 'likelihood' });
+    for (const [t, v] of series.slice(0, 1000)) d.update(t, v);
+    const v4 = d.snapshot();
+    const v3 = v4.slice(0, v4.length - 72);
+    v3[3] = 3;
+    const fresh = combinedFactory({ output: 'likelihood' }).create(v3);
+    const snap = fresh.snapshot();
+    // the same state except the autocorrelation stage, which is all zeros (fresh)
+    expect(snap.slice(0, v4.length - 72)).toEqual(v3.slice(0, v3.length).map((b, i) => (i === 3 ? 4 : b)));
+    expect([...snap.slice(v4.length - 72)].every((b) => b === 0)).toBe(true);
+    // a 'up' rule ignores the autocorrelation stage: a v3 restore scores exactly as the original
+    const up = createCombinedDetector({ output: 'likelihood', direction: 'up' });
+    for (const [t, v] of series.slice(0, 1000)) up.update(t, v);
+    const upV3 = up.snapshot().slice(0, v4.length - 72);
+    upV3[3] = 3;
+    const restoredUp = combinedFactory({ output: 'likelihood', direction: 'up' }).create(upV3);
+    for (const [t, v] of series.slice(1000)) expect(restoredUp.update(t, v).score).toBe(up.update(t, v).score);
+  });
+
+  it('a version-4 snapshot restores exactly, the autocorrelation stage included', () => {
+    const series = jumpSeries(2000, 1500);
+    const d = createCombinedDetector({ output: 'likelihood' });
+    for (const [t, v] of series.slice(0, 1000)) d.update(t, v);
+    const restored = combinedFactory({ output: 'likelihood' }).create(d.snapshot());
+    for (const [t, v] of series.slice(1000)) expect(restored.update(t, v)).toEqual(d.update(t, v));
   });
 });

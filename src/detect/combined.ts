@@ -11,11 +11,13 @@
  * ns per point on one core, the likelihood stage included (see `detect.bench.ts` and
  * `npm run bench:nab`).
  *
- * Likelihood stage (likelihood.ts, level-shift.ts, range.ts): the same points also feed two raw
- * surprise measures - |seasonal z| (the seasonal residual) and |5-point mean - long-run mean| /
- * sigma (a level shift, no seasonality assumed) - each through its own anomaly likelihood (how
- * unusual is the recent level of that surprise for this series). The larger, L = -log10 of a tail
- * probability, is the likelihood score; a range novelty (the value or the 5-point mean beyond
+ * Likelihood stage (likelihood.ts, level-shift.ts, autocorrelation.ts, range.ts): the same points
+ * also feed three raw surprise measures - |seasonal z| (the seasonal residual), |5-point mean -
+ * long-run mean| / sigma (a level shift, no seasonality assumed) and, for rules watching both
+ * directions, the shift of the lag-1 autocorrelation (a change of texture: oscillating, smooth,
+ * stuck) - each through its own anomaly likelihood (how unusual is the recent level of that
+ * surprise for this series; the autocorrelation's with a handicap of one sigma, autocorrelation.ts). The largest, L = -log10 of a tail probability, is the
+ * likelihood score; a range novelty (the value or the 5-point mean beyond
  * everything the series has shown) raises it to at least {@link RANGE_NOVELTY_LIKELIHOOD}. With
  * `output: 'score'` (the engine's default) L joins the seasonal and drift scores as
  * squash(L - {@link LIKELIHOOD_SCORE_FLOOR}), so only one-in-a-million levels of surprise can raise
@@ -33,7 +35,8 @@
  * series; a detector is its state array ({@link DetectorState}) and a reference to those models.
  * {@link CombinedShared} gives each part its slots in that array (`take(...)`), in order:
  * seasonal baseline (79), drift (7), level shift (3), the two likelihood streams (3 each), the
- * range novelty (5), the likelihood stage's point count (1): 101 doubles. A new stage gets its state the same way: its
+ * range novelty (5), the autocorrelation shift (5), its likelihood stream (3) and their point
+ * count (1), the likelihood stage's point count (1): 110 doubles. A new stage gets its state the same way: its
  * file exports its slot count and a model class whose methods take (state, first slot, ...); add
  * `myStageAt = take(MY_STAGE_SLOTS)` and the model to CombinedShared, initialise its slots in the
  * template there if they do not start at 0, call the model in `updateInto`, and write and read
@@ -60,6 +63,15 @@ import type { LevelShiftOptions } from './level-shift.ts';
 import { LIKELIHOOD_SLOTS, LIKELIHOOD_STATE_BYTES, LikelihoodModel, resolveLikelihoodOptions, tailLog10 } from './likelihood.ts';
 import type { LikelihoodOptions } from './likelihood.ts';
 import { readEwGaussian, writeEwGaussian } from './ew-gaussian.ts';
+import {
+  AUTOCORRELATION_SLOTS,
+  AUTOCORRELATION_STATE_BYTES,
+  AutocorrelationModel,
+  readAutocorrelation,
+  resolveAutocorrelationOptions,
+  writeAutocorrelation,
+} from './autocorrelation.ts';
+import type { AutocorrelationOptions } from './autocorrelation.ts';
 import { RANGE_DETECTOR, RANGE_SLOTS, RANGE_STATE_BYTES, RangeNoveltyModel, readRange, resolveRangeOptions, writeRange } from './range.ts';
 import type { RangeOptions } from './range.ts';
 import { SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
@@ -82,6 +94,8 @@ export interface CombinedOptions {
   levelShift?: LevelShiftOptions;
   /** the range novelty check (see range.ts) */
   range?: RangeOptions;
+  /** the autocorrelation shift measure (see autocorrelation.ts) */
+  autocorrelation?: AutocorrelationOptions;
   /** no likelihood score before this many usable points (default {@link LIKELIHOOD_MIN_POINTS}) */
   likelihoodMinPoints?: number;
   /**
@@ -129,11 +143,16 @@ export interface CombinedDetector extends SeriesDetector {
 /**
  * Version 2 added the likelihood stage (version 1 snapshots restore with a fresh one); version 3
  * replaces its |value z| stream by the range novelty (version 2 snapshots restore with the other
- * streams kept and a fresh range).
+ * streams kept and a fresh range); version 4 adds the autocorrelation shift and its likelihood
+ * stream (older versions restore with both fresh).
  */
-const SNAPSHOT_VERSION = 3;
-/** Snapshot bytes of the likelihood stage: one level shift and two likelihoods, each with its count, and the range. */
-export const LIKELIHOOD_STAGE_BYTES = LEVEL_SHIFT_STATE_BYTES + 2 * LIKELIHOOD_STATE_BYTES + RANGE_STATE_BYTES;
+const SNAPSHOT_VERSION = 4;
+/**
+ * Snapshot bytes of the likelihood stage: one level shift and two likelihoods (each with its
+ * count), the range, the autocorrelation shift and its likelihood (with its count).
+ */
+export const LIKELIHOOD_STAGE_BYTES =
+  LEVEL_SHIFT_STATE_BYTES + 2 * LIKELIHOOD_STATE_BYTES + RANGE_STATE_BYTES + AUTOCORRELATION_STATE_BYTES + LIKELIHOOD_STATE_BYTES;
 /**
  * The likelihood reported for a range novelty (a value or level beyond everything the series has
  * shown; range.ts) when it is larger than the likelihood itself: 5 = as surprising as a
@@ -152,6 +171,7 @@ interface ResolvedCombined {
   readonly likelihood: Readonly<Required<LikelihoodOptions>>;
   readonly levelShift: Readonly<Required<LevelShiftOptions>>;
   readonly range: Readonly<Required<RangeOptions>>;
+  readonly autocorrelation: Readonly<Required<AutocorrelationOptions>>;
   readonly likelihoodMinPoints: number;
   readonly output: CombinedOutput;
   readonly direction: DirectionChoice;
@@ -174,6 +194,7 @@ function resolveCombined(options: CombinedOptions): ResolvedCombined {
     likelihood: resolveLikelihoodOptions(options.likelihood),
     levelShift: resolveLevelShiftOptions(options.levelShift),
     range: resolveRangeOptions(options.range),
+    autocorrelation: resolveAutocorrelationOptions(options.autocorrelation),
     likelihoodMinPoints: minPoints,
     output,
     direction,
@@ -199,6 +220,7 @@ class CombinedShared {
   /** one model for the two likelihood streams (same options, own slots) */
   readonly likelihood: LikelihoodModel;
   readonly range: RangeNoveltyModel;
+  readonly autocorrelation: AutocorrelationModel;
   // first slot of each part's state
   readonly seasonalAt: number;
   readonly driftAt: number;
@@ -207,6 +229,10 @@ class CombinedShared {
   readonly likSeasonalAt: number;
   readonly likLevelAt: number;
   readonly rangeAt: number;
+  /** the autocorrelation shift, its likelihood stream and their own point count (older snapshots restore them fresh) */
+  readonly acfAt: number;
+  readonly likAcfAt: number;
+  readonly acfPointsAt: number;
   /**
    * points learned by the level shift and the |seasonal z| likelihood (they learn every usable
    * point); the |level z| likelihood has learned LEVEL_SHIFT_WARMUP_POINTS fewer
@@ -226,6 +252,7 @@ class CombinedShared {
     this.levelShift = new LevelShiftModel(r.levelShift);
     this.likelihood = new LikelihoodModel(r.likelihood);
     this.range = new RangeNoveltyModel(r.range);
+    this.autocorrelation = new AutocorrelationModel(r.autocorrelation);
     let next = 0;
     const take = (slots: number): number => {
       const at = next;
@@ -238,6 +265,9 @@ class CombinedShared {
     this.likSeasonalAt = take(LIKELIHOOD_SLOTS);
     this.likLevelAt = take(LIKELIHOOD_SLOTS);
     this.rangeAt = take(RANGE_SLOTS);
+    this.acfAt = take(AUTOCORRELATION_SLOTS);
+    this.likAcfAt = take(LIKELIHOOD_SLOTS);
+    this.acfPointsAt = take(1);
     this.likPointsAt = take(1);
     this.slots = next;
     // everything else starts at 0
@@ -288,6 +318,17 @@ class CombinedDetectorImpl implements CombinedDetector {
       const ll = lik.updateZ(s, m.likLevelAt, n - LEVEL_SHIFT_WARMUP_POINTS, watched(direction, ls.levelZ));
       if (ll > best) {
         best = ll;
+        deviation = ls.levelZ;
+      }
+    }
+    // the autocorrelation shift has no direction: it counts only where both directions are watched
+    const a = (s[m.acfPointsAt] as number) + 1;
+    s[m.acfPointsAt] = a;
+    const shift = m.autocorrelation.update(s, m.acfAt, a, value - ls.level);
+    if (a > LEVEL_SHIFT_WARMUP_POINTS) {
+      const la = lik.updateZ(s, m.likAcfAt, a - LEVEL_SHIFT_WARMUP_POINTS, shift) - m.r.autocorrelation.zHandicap;
+      if (la > best && direction === 'both') {
+        best = la;
         deviation = ls.levelZ;
       }
     }
@@ -378,13 +419,16 @@ class CombinedDetectorImpl implements CombinedDetector {
     writeEwGaussian(w, s, m.likSeasonalAt, n);
     writeEwGaussian(w, s, m.likLevelAt, k);
     writeRange(w, s, m.rangeAt);
+    writeAutocorrelation(w, s, m.acfAt);
+    // with the stage's own count (its likelihood stream's is that minus the warm-up)
+    writeEwGaussian(w, s, m.likAcfAt, s[m.acfPointsAt] as number);
     return w.finish();
   }
 
   private restore(bytes: Uint8Array): void {
     const m = this.shared;
     const s = this.s;
-    const reader = new SnapshotReader(bytes, SnapshotKind.combined, [1, 2, SNAPSHOT_VERSION], 'combined detector');
+    const reader = new SnapshotReader(bytes, SnapshotKind.combined, [1, 2, 3, SNAPSHOT_VERSION], 'combined detector');
     const seasonalBytes = reader.raw(reader.u32());
     m.drift.read(reader, s, m.driftAt);
     if (reader.version >= 2) {
@@ -395,6 +439,10 @@ class CombinedDetectorImpl implements CombinedDetector {
       if (reader.version === 2) readEwGaussian(reader, zeroState(LIKELIHOOD_SLOTS), 0);
       readEwGaussian(reader, s, m.likLevelAt);
       if (reader.version >= 3) readRange(reader, s, m.rangeAt);
+      if (reader.version >= 4) {
+        readAutocorrelation(reader, s, m.acfAt);
+        s[m.acfPointsAt] = readEwGaussian(reader, s, m.likAcfAt);
+      }
     }
     reader.end();
     m.seasonal.restore(s, m.seasonalAt, seasonalBytes);
@@ -425,6 +473,8 @@ export interface DetectorTuning {
   levelShift?: LevelShiftOptions;
   /** combined only: the range novelty's options */
   range?: RangeOptions;
+  /** combined only: the autocorrelation shift's options */
+  autocorrelation?: AutocorrelationOptions;
   /** combined only: see {@link CombinedOptions.likelihoodMinPoints} */
   likelihoodMinPoints?: number;
   /** combined only: see {@link CombinedOptions.output} */

@@ -5,6 +5,7 @@
  */
 import type { DetectorTuning } from './combined.ts';
 import { LIKELIHOOD_MIN_POINTS } from './combined.ts';
+import { AUTOCORRELATION_DEFAULTS } from './autocorrelation.ts';
 import { LEVEL_SHIFT_DEFAULTS } from './level-shift.ts';
 import { LIKELIHOOD_DEFAULTS } from './likelihood.ts';
 import { RANGE_DEFAULTS } from './range.ts';
@@ -47,6 +48,11 @@ export const SENSITIVITY_KNOBS: readonly SensitivityKnob[] = [
   knob('range.tolerance', RANGE_DEFAULTS.tolerance, (v) => ({ detector: { range: { tolerance: v } } })),
   knob('range.warmupPoints', RANGE_DEFAULTS.warmupPoints, (v) => ({ detector: { range: { warmupPoints: v } } }), true),
   knob('range.levelSkipPoints', RANGE_DEFAULTS.levelSkipPoints, (v) => ({ detector: { range: { levelSkipPoints: v } } }), true),
+  knob('autocorrelation.shortPoints', AUTOCORRELATION_DEFAULTS.shortPoints, (v) => ({
+    detector: { autocorrelation: { shortPoints: v } },
+  })),
+  knob('autocorrelation.longPoints', AUTOCORRELATION_DEFAULTS.longPoints, (v) => ({ detector: { autocorrelation: { longPoints: v } } })),
+  knob('autocorrelation.zHandicap', AUTOCORRELATION_DEFAULTS.zHandicap, (v) => ({ detector: { autocorrelation: { zHandicap: v } } })),
   knob('likelihoodMinPoints', LIKELIHOOD_MIN_POINTS, (v) => ({ detector: { likelihoodMinPoints: v } })),
   knob('seasonal.levelTauMs', SEASONAL_DEFAULTS.levelTauMs, (v) => ({ detector: { seasonal: { levelTauMs: v } } })),
   knob('seasonal.seasonalMemoryHours', SEASONAL_DEFAULTS.seasonalMemoryHours, (v) => ({
