@@ -6,8 +6,8 @@
  *
  * Sharing: the drift here is fed by the same seasonal baseline that scores the point (no second
  * copy). Memory: one small object and one array of doubles per series holding the state of every
- * part (see "State layout" below): `stateBytes` says 904 bytes of heap (865-930 measured by
- * `detect.bench.ts` on Node 20), plus an 837-byte snapshot; it costs about 300
+ * part (see "State layout" below): `stateBytes` says 976 bytes of heap (940-950 measured by
+ * `detect.bench.ts` on Node 20), plus a 909-byte snapshot; it costs about 300-350
  * ns per point on one core, the likelihood stage included (see `detect.bench.ts` and
  * `npm run bench:nab`).
  *
