@@ -48,14 +48,15 @@ export interface GapTracker {
   openGaps(): string[];
 }
 
+/** One account's arrivals. Every field is always present (NaN for none): no `delete`, which would turn the object into a slow dictionary. */
 interface AccountArrival {
   lastMs: number;
   intervalMs: number;
   inGap: boolean;
-  /** set when a point arrived after a gap, until check() reports it */
-  resumedAtMs?: number;
-  /** the last point before the current gap */
-  gapFromMs?: number;
+  /** set when a point arrived after a gap, until check() reports it; NaN otherwise */
+  resumedAtMs: number;
+  /** the last point before the current gap; NaN when there is none */
+  gapFromMs: number;
 }
 
 /** Creates a gap tracker. */
@@ -66,13 +67,20 @@ export function createGapTracker(options: GapTrackerOptions = {}): GapTracker {
   let fleetClockMs = -Infinity;
   // gaps seen whole inside one batch (the account's next point came late), reported by check()
   const pending: GapTransition[] = [];
+  // the previous observation: the points of one account and time usually come one after another,
+  // and observing the same account and time again changes nothing (its lastMs is already >= tsMs)
+  let prevAccount: string | undefined;
+  let prevMs = NaN;
   return {
     observe(account, tsMs) {
+      if (tsMs === prevMs && account === prevAccount) return;
       if (!Number.isFinite(tsMs)) return;
+      prevAccount = account;
+      prevMs = tsMs;
       if (tsMs > fleetClockMs) fleetClockMs = tsMs;
       const a = accounts.get(account);
       if (!a) {
-        accounts.set(account, { lastMs: tsMs, intervalMs: NaN, inGap: false });
+        accounts.set(account, { lastMs: tsMs, intervalMs: NaN, inGap: false, resumedAtMs: NaN, gapFromMs: NaN });
         return;
       }
       if (tsMs <= a.lastMs) return; // the same timestamp (other metrics) or a late point
@@ -91,7 +99,7 @@ export function createGapTracker(options: GapTrackerOptions = {}): GapTracker {
         return;
       }
       if (a.inGap) {
-        if (a.resumedAtMs === undefined) {
+        if (Number.isNaN(a.resumedAtMs)) {
           a.resumedAtMs = tsMs;
           a.gapFromMs = a.lastMs;
         }
@@ -103,17 +111,17 @@ export function createGapTracker(options: GapTrackerOptions = {}): GapTracker {
     check() {
       const out: GapTransition[] = pending.splice(0, pending.length);
       for (const [account, a] of accounts) {
-        if (a.inGap && a.resumedAtMs !== undefined) {
+        if (a.inGap && !Number.isNaN(a.resumedAtMs)) {
           out.push({
             account,
             transition: 'resolved',
-            lastSeenMs: a.gapFromMs ?? a.lastMs,
+            lastSeenMs: Number.isNaN(a.gapFromMs) ? a.lastMs : a.gapFromMs,
             atMs: a.resumedAtMs,
             usualIntervalMs: a.intervalMs,
           });
           a.inGap = false;
-          delete a.resumedAtMs;
-          delete a.gapFromMs;
+          a.resumedAtMs = NaN;
+          a.gapFromMs = NaN;
           continue;
         }
         if (a.inGap || Number.isNaN(a.intervalMs)) continue;

@@ -320,3 +320,59 @@ describe('checkpoints', () => {
     expect(scorer.stats()).toEqual({ series: 2, stateBytes: 32 });
   });
 });
+
+describe('forecast streams (watches with a limit)', () => {
+  const limited: Watch = { ...latency, limit: { value: 1000, when: 'above', horizonMs: 7 * 86_400_000, criticalWithinMs: 86_400_000 } };
+  // latency climbing 10 per 5 minutes from 100: crosses 1000 after 7.5 hours of climbing
+  const climb = (from: number, to: number) => {
+    const pts: Point[] = [];
+    for (let k = from; k < to; k++) pts.push(pt('latency', k * 300_000, 100 + (k < 300 ? 0 : (k - 300) * 0.5)));
+    return pts;
+  };
+
+  it('each point feeds the forecast stream first, then the anomaly score; health lists both, the forecast with its limit', () => {
+    const { scorer, out, score } = setup({ watches: [limited] });
+    expect(score([pt('latency', 1, 120)])).toEqual({ scored: 2, late: 0 });
+    expect(out.map((p) => [p.watch.id, p.watch.forecastOf?.id, p.forecast !== undefined])).toEqual([
+      ['latency_creep:forecast', 'latency_creep', true],
+      ['latency_creep', undefined, false],
+    ]);
+    const h = scorer.health('acme');
+    expect(h.map((s) => s.watch)).toEqual(['latency_creep', 'latency_creep:forecast']);
+    expect(h[1]).toMatchObject({ series: 'latency', ruled: true, observed: 120, lastMs: 1, forecast: { limit: 1000 } });
+    expect('anomalousSinceMs' in h[1]!).toBe(false);
+    expect(scorer.stats().series).toBe(1);
+    expect(
+      scorer
+        .dirtySnapshots()
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual([seriesKey('acme', 'latency_creep'), seriesKey('acme', 'latency_creep:forecast')].sort());
+  });
+
+  it('a restarted scorer continues the forecast from its checkpoint: the same crossing as without the restart', () => {
+    const whole = setup({ watches: [limited] });
+    whole.score(climb(0, 700));
+    const first = setup({ watches: [limited] });
+    first.score(climb(0, 500));
+    const saved = new Map(first.scorer.dirtySnapshots());
+    const second = setup({ watches: [limited], loadSnapshot: (key) => saved.get(key) });
+    second.score(climb(500, 700));
+    const crossing = (s: ReturnType<typeof setup>) => s.scorer.health('acme').find((h) => h.forecast)!.forecast!.crossingMs;
+    expect(Number.isFinite(crossing(whole))).toBe(true);
+    expect(crossing(second)).toBe(crossing(whole));
+  });
+});
+
+describe('accounts with many series', () => {
+  it('an account with more series than fit a linear scan keeps each series apart across batches', () => {
+    const { scorer, out, score } = setup();
+    const metrics = Array.from({ length: 30 }, (_, k) => `m${k}`);
+    score(metrics.map((m, k) => pt(m, 1, 100 + k)));
+    score(metrics.map((m, k) => pt(m, 2, 300 + k)));
+    expect(scorer.stats().series).toBe(30);
+    // each series' detector saw exactly its own first point: expected = that point's value
+    expect(out.slice(30).map((p) => [p.watch.id, p.score.expected])).toEqual(metrics.map((m, k) => [`metric:${m}`, 100 + k]));
+    expect(scorer.health('acme').map((h) => h.series)).toEqual(metrics);
+  });
+});

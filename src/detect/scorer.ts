@@ -3,6 +3,12 @@
  * metric, either side of a rule's ratio, or, for metrics no rule watches, a default detector that
  * only feeds the health score), joins ratio numerators and denominators by timestamp, and keeps
  * each series' latest score for the health score. No I/O: checkpoints go in and out as bytes.
+ *
+ * Memory: besides its detector (and forecaster), a series costs a few slots in its account's
+ * arrays (see {@link AccountSeries}): 1,465 bytes per account of 6 series and 2 forecast streams,
+ * measured as `bench/run.ts` does with the models left out (one object per series, its health
+ * object and a Map per account took 3,903). No closures or objects are created per series here:
+ * under tsx (which keeps function names) each closure would also carry a 256-byte property array.
  */
 import type { AnomalyScore, Direction, Point } from '../domain/types.ts';
 import type { LimitSpec } from '../config/types.ts';
@@ -66,27 +72,76 @@ export interface SeriesHealth {
   forecast?: { crossingMs: number; limit: number };
 }
 
-interface Entry {
+/**
+ * The scorer's own record of a watch (a rule, the forecast stream of a rule with a limit, or the
+ * default watch of an unwatched metric): built once per scorer, shared by every account.
+ */
+interface Route {
   watch: Watch;
-  detector: SeriesDetector | undefined;
-  /** forecast streams only */
-  forecaster: Forecaster | undefined;
-  lastMs: number;
-  /** the latest state, without its optional parts: those live in the fields below, so that the
-   * object never changes shape on the hot path (a `delete` would make V8 fall back to slow
-   * dictionary properties for it) */
-  health: SeriesHealth;
-  /** event time since which the series is anomalous; NaN when it is not */
-  sinceMs: number;
-  /** latest forecast (forecast streams); NaN when none */
-  fcCrossingMs: number;
-  fcLimit: number;
-  dirty: boolean;
-  // ratio join: latest numerator / denominator seen
-  numMs: number;
-  numValue: number;
-  denMs: number;
-  denValue: number;
+  /** the forecast stream of a watch with a limit */
+  forecast: Route | undefined;
+  /** ratio watches: where this ratio's join state starts in an account's `joins` */
+  joinAt: number;
+}
+
+// Per-series numbers, SLOTS doubles per series in the account's `nums` array.
+/** event time of the last scored point (-Infinity before the first) */
+const S_LAST = 0;
+const S_SCORE = 1;
+const S_EXPECTED = 2;
+const S_OBSERVED = 3;
+/** detector series: event time since which it is anomalous (NaN: it is not); forecast streams: the predicted crossing (NaN: none) */
+const S_SINCE = 4;
+/** direction of the latest score, as {@link DIRECTIONS} index */
+const S_DIRECTION = 5;
+/** 1 when changed since the last checkpoint */
+const S_DIRTY = 6;
+const SLOTS = 7;
+const FRESH_SERIES: readonly number[] = [-Infinity, 0, NaN, NaN, NaN, 0, 0];
+const DIRECTIONS: readonly Direction[] = ['none', 'up', 'down'];
+const directionCode = (d: Direction): number => (d === 'up' ? 1 : d === 'down' ? 2 : 0);
+// ratio join state, JOIN_SLOTS doubles per ratio watch in the account's `joins`: the latest numerator and denominator seen
+const J_NUM_MS = 0;
+const J_NUM_VALUE = 1;
+const J_DEN_MS = 2;
+const J_DEN_VALUE = 3;
+const JOIN_SLOTS = 4;
+/** above this many series an account gets an index from route to position (below it a scan of a few references does, with no memory) */
+const SCAN_MAX = 8;
+
+/**
+ * The series of one account: parallel arrays, one position per series in creation order, sized
+ * exactly (a series is added by copying, which is rare; points only read and write). One object
+ * and a few arrays per account rather than objects per series: V8 boxes every double held in an
+ * object field (16 bytes each), but stores a double array's elements unboxed.
+ */
+class AccountSeries {
+  routes: Route[] = [];
+  /** the detector (or forecaster, on forecast streams); undefined until the first point scored */
+  models: Array<SeriesDetector | Forecaster | undefined> = [];
+  nums: number[] = [];
+  /** ratio join state; created with the account's first numerator or denominator */
+  joins: number[] | undefined = undefined;
+  /** route -> position, once the account has more than {@link SCAN_MAX} series */
+  index: Map<Route, number> | undefined = undefined;
+
+  /** position of `route`'s series, added when new */
+  slotOf(route: Route): number {
+    const routes = this.routes;
+    if (this.index === undefined) {
+      for (let i = 0; i < routes.length; i++) if (routes[i] === route) return i;
+    } else {
+      const i = this.index.get(route);
+      if (i !== undefined) return i;
+    }
+    const i = routes.length;
+    this.routes = routes.concat([route]);
+    this.models = this.models.concat([undefined]);
+    this.nums = this.nums.concat(FRESH_SERIES);
+    if (this.index !== undefined) this.index.set(route, i);
+    else if (i + 1 > SCAN_MAX) this.index = new Map(this.routes.map((r, k) => [r, k]));
+    return i;
+  }
 }
 
 export interface ScorerOptions {
@@ -130,29 +185,43 @@ export function seriesKey(account: string, watchId: string): string {
 /** Creates the scoring stage. */
 export function createScorer(options: ScorerOptions): Scorer {
   const anomalousAt = options.anomalousAt ?? 0.5;
-  // metric -> watches that read it (as metric, numerator or denominator)
-  const byMetric = new Map<string, Watch[]>();
-  const add = (m: string, w: Watch) => {
+  // one route per watch; a watch with a limit also gets one for its forecast stream
+  let ratios = 0;
+  const routeOf = (w: Watch): Route => {
+    const forecast = w.limit
+      ? {
+          watch: { id: forecastWatchId(w.id), series: w.series, factory: w.factory, ruled: w.ruled, forecastOf: w },
+          forecast: undefined,
+          joinAt: -1,
+        }
+      : undefined;
+    return { watch: w, forecast, joinAt: w.ratio ? JOIN_SLOTS * ratios++ : -1 };
+  };
+  // metric -> routes that read it (as metric, numerator or denominator)
+  const byMetric = new Map<string, Route[]>();
+  const add = (m: string, r: Route) => {
     const list = byMetric.get(m);
-    if (list) list.push(w);
-    else byMetric.set(m, [w]);
+    if (list) list.push(r);
+    else byMetric.set(m, [r]);
   };
   for (const w of options.watches) {
-    if (w.metric !== undefined) add(w.metric, w);
+    const r = routeOf(w);
+    if (w.metric !== undefined) add(w.metric, r);
     if (w.ratio) {
-      add(w.ratio.numerator, w);
-      if (w.ratio.denominator !== w.ratio.numerator) add(w.ratio.denominator, w);
+      add(w.ratio.numerator, r);
+      if (w.ratio.denominator !== w.ratio.numerator) add(w.ratio.denominator, r);
     }
   }
-  const defaults = new Map<string, Watch>();
-  const defaultWatch = (metric: string): Watch => {
-    let w = defaults.get(metric);
-    if (!w) {
-      w = { id: `metric:${metric}`, series: metric, metric, factory: options.defaultFactory, ruled: false };
+  const defaults = new Map<string, Route>();
+  const defaultRoute = (metric: string): Route => {
+    let r = defaults.get(metric);
+    if (!r) {
+      const w: Watch = { id: `metric:${metric}`, series: metric, metric, factory: options.defaultFactory, ruled: false };
       if (options.defaultFactoryAt) w.factoryAt = options.defaultFactoryAt;
-      defaults.set(metric, w);
+      r = { watch: w, forecast: undefined, joinAt: -1 };
+      defaults.set(metric, r);
     }
-    return w;
+    return r;
   };
 
   // one factory per watch x offset, built once
@@ -166,102 +235,76 @@ export function createScorer(options: ScorerOptions): Scorer {
     return f;
   };
 
-  const accounts = new Map<string, Map<string, Entry>>();
-  const entryFor = (account: string, watch: Watch): Entry => {
-    let m = accounts.get(account);
-    if (!m) {
-      m = new Map();
-      accounts.set(account, m);
-    }
-    let e = m.get(watch.id);
-    if (!e) {
-      e = {
-        watch,
-        detector: undefined,
-        forecaster: undefined,
-        lastMs: -Infinity,
-        sinceMs: NaN,
-        fcCrossingMs: NaN,
-        fcLimit: NaN,
-        health: {
-          series: watch.series,
-          ruled: watch.ruled,
-          score: 0,
-          direction: 'none',
-          expected: NaN,
-          observed: NaN,
-          lastMs: 0,
-          watch: watch.id,
-        },
-        dirty: false,
-        numMs: NaN,
-        numValue: NaN,
-        denMs: NaN,
-        denValue: NaN,
-      };
-      m.set(watch.id, e);
-    }
-    return e;
+  const accounts = new Map<string, AccountSeries>();
+  const accountOf = (account: string): AccountSeries => {
+    let a = accounts.get(account);
+    if (!a) accounts.set(account, (a = new AccountSeries()));
+    return a;
   };
 
-  const detectorOf = (account: string, e: Entry): SeriesDetector => {
-    if (!e.detector) {
-      const snap = options.loadSnapshot?.(seriesKey(account, e.watch.id));
-      const factory = factoryOf(e.watch, options.utcOffsetOf?.(account) ?? 0);
+  const detectorOf = (account: string, a: AccountSeries, i: number): SeriesDetector => {
+    let det = a.models[i] as SeriesDetector | undefined;
+    if (!det) {
+      const watch = a.routes[i]!.watch;
+      const snap = options.loadSnapshot?.(seriesKey(account, watch.id));
+      const factory = factoryOf(watch, options.utcOffsetOf?.(account) ?? 0);
       try {
-        e.detector = factory.create(snap);
+        det = factory.create(snap);
       } catch {
         // a checkpoint from an incompatible version or other options: start the series afresh
-        e.detector = factory.create();
+        det = factory.create();
       }
+      a.models[i] = det;
     }
-    return e.detector;
+    return det;
   };
 
-  // forecast streams: one companion watch per watch with a limit
-  const forecastWatches = new Map<Watch, Watch>();
-  for (const w of options.watches) {
-    if (w.limit) forecastWatches.set(w, { id: forecastWatchId(w.id), series: w.series, factory: w.factory, ruled: w.ruled, forecastOf: w });
-  }
-  const forecasterOf = (account: string, e: Entry, limit: LimitSpec): Forecaster => {
-    if (!e.forecaster) {
+  const forecasterOf = (account: string, a: AccountSeries, i: number, limit: LimitSpec): Forecaster => {
+    let f = a.models[i] as Forecaster | undefined;
+    if (!f) {
       const opts = { limit: limit.value, when: limit.when, horizonMs: limit.horizonMs };
-      const snap = options.loadSnapshot?.(seriesKey(account, e.watch.id));
+      const snap = options.loadSnapshot?.(seriesKey(account, a.routes[i]!.watch.id));
       try {
-        e.forecaster = createForecaster(opts, snap);
+        f = createForecaster(opts, snap);
       } catch {
-        e.forecaster = createForecaster(opts);
+        f = createForecaster(opts);
       }
+      a.models[i] = f;
     }
-    return e.forecaster;
+    return f;
   };
   const fc = emptyForecast();
   const fcScore: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: 'forecast' };
   /** the forecast stream of a point: emitted before the anomaly score, so an advisor sees the forecast first */
-  const feedForecast = (account: string, watch: Watch, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
-    const fw = forecastWatches.get(watch);
-    if (!fw || !watch.limit) return;
-    const e = entryFor(account, fw);
-    if (tsMs < e.lastMs) return;
-    forecasterOf(account, e, watch.limit).update(tsMs, value, fc);
-    e.lastMs = tsMs;
-    e.dirty = true;
+  const feedForecast = (
+    account: string,
+    a: AccountSeries,
+    route: Route,
+    limit: LimitSpec,
+    tsMs: number,
+    value: number,
+    onScored: (p: ScoredPoint) => void,
+  ) => {
+    const i = a.slotOf(route);
+    const nums = a.nums;
+    const at = i * SLOTS;
+    if (tsMs < nums[at + S_LAST]!) return;
+    forecasterOf(account, a, i, limit).update(tsMs, value, fc);
     fcScore.score = fc.score;
-    fcScore.direction = fc.score > 0 ? (watch.limit.when === 'below' ? 'down' : 'up') : 'none';
+    fcScore.direction = fc.score > 0 ? (limit.when === 'below' ? 'down' : 'up') : 'none';
     fcScore.expected = fc.fitted;
     fcScore.observed = value;
     fcScore.deviation = 0;
-    const h = e.health;
-    h.score = fc.score;
-    h.direction = fcScore.direction;
-    h.expected = fc.fitted;
-    h.observed = value;
-    h.lastMs = tsMs;
-    e.fcCrossingMs = fc.crossingMs;
-    e.fcLimit = watch.limit.value;
+    nums[at + S_LAST] = tsMs;
+    nums[at + S_DIRTY] = 1;
+    nums[at + S_SCORE] = fc.score;
+    nums[at + S_DIRECTION] = directionCode(fcScore.direction);
+    nums[at + S_EXPECTED] = fc.fitted;
+    nums[at + S_OBSERVED] = value;
+    nums[at + S_SINCE] = fc.crossingMs;
     stats.scored += 1;
     out.account = account;
-    out.watch = fw;
+    out.watch = route.watch;
     out.tsMs = tsMs;
     out.value = value;
     out.score = fcScore;
@@ -273,36 +316,39 @@ export function createScorer(options: ScorerOptions): Scorer {
   const stats: ScoreStats = { scored: 0, late: 0 };
   // reused for every point: the hot path allocates nothing per point (see `score`)
   const scratch: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: '' };
-  const out: ScoredPoint = { account: '', watch: options.watches[0] ?? defaultWatch(''), tsMs: 0, value: 0, score: scratch };
+  const out: ScoredPoint = { account: '', watch: options.watches[0] ?? defaultRoute('').watch, tsMs: 0, value: 0, score: scratch };
 
-  const feed = (account: string, e: Entry, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
-    if (tsMs < e.lastMs) {
+  const feed = (account: string, a: AccountSeries, i: number, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
+    if (tsMs < a.nums[i * SLOTS + S_LAST]!) {
       stats.late += 1;
       return;
     }
-    if (e.watch.limit) feedForecast(account, e.watch, tsMs, value, onScored);
-    const det = detectorOf(account, e);
+    const route = a.routes[i]!;
+    const watch = route.watch;
+    if (route.forecast && watch.limit) feedForecast(account, a, route.forecast, watch.limit, tsMs, value, onScored);
+    const det = detectorOf(account, a, i);
     const score = det.updateInto ? det.updateInto(tsMs, value, scratch) : det.update(tsMs, value);
     // below the rule's floor the detector still learns, but the point counts as normal
     // (e.g. 3 failed webhooks on an account that usually has 0 is not an incident)
-    if (e.watch.minValue !== undefined && value < e.watch.minValue && score.score > 0) {
+    if (watch.minValue !== undefined && value < watch.minValue && score.score > 0) {
       score.score = 0;
       score.direction = 'none';
     }
-    e.lastMs = tsMs;
-    e.dirty = true;
-    const h = e.health;
-    h.score = score.score;
-    h.direction = score.direction;
-    h.expected = score.expected;
-    h.observed = score.observed;
-    h.lastMs = tsMs;
+    // read after the forecast stream: adding its series replaces the array
+    const nums = a.nums;
+    const at = i * SLOTS;
+    nums[at + S_LAST] = tsMs;
+    nums[at + S_DIRTY] = 1;
+    nums[at + S_SCORE] = score.score;
+    nums[at + S_DIRECTION] = directionCode(score.direction);
+    nums[at + S_EXPECTED] = score.expected;
+    nums[at + S_OBSERVED] = score.observed;
     if (score.score >= anomalousAt) {
-      if (e.sinceMs !== e.sinceMs) e.sinceMs = tsMs; // NaN: not anomalous until now
-    } else e.sinceMs = NaN;
+      if (Number.isNaN(nums[at + S_SINCE])) nums[at + S_SINCE] = tsMs; // not anomalous until now
+    } else nums[at + S_SINCE] = NaN;
     stats.scored += 1;
     out.account = account;
-    out.watch = e.watch;
+    out.watch = watch;
     out.tsMs = tsMs;
     out.value = value;
     out.score = score;
@@ -313,30 +359,40 @@ export function createScorer(options: ScorerOptions): Scorer {
     score(points, onScored) {
       stats.scored = 0;
       stats.late = 0;
+      // consecutive points usually share their account (and its string: the parsers intern them)
+      let account = '';
+      let a: AccountSeries | undefined;
       for (const p of points) {
-        const watches = byMetric.get(p.metric);
-        if (!watches) {
-          feed(p.account, entryFor(p.account, defaultWatch(p.metric)), p.tsMs, p.value, onScored);
+        if (a === undefined || p.account !== account) {
+          account = p.account;
+          a = accountOf(account);
+        }
+        const routes = byMetric.get(p.metric);
+        if (!routes) {
+          feed(account, a, a.slotOf(defaultRoute(p.metric)), p.tsMs, p.value, onScored);
           continue;
         }
-        for (const w of watches) {
-          const e = entryFor(p.account, w);
-          if (w.metric === p.metric) feed(p.account, e, p.tsMs, p.value, onScored);
+        for (const r of routes) {
+          const i = a.slotOf(r);
+          const w = r.watch;
+          if (w.metric === p.metric) feed(account, a, i, p.tsMs, p.value, onScored);
           if (w.ratio) {
+            const j = (a.joins ??= new Array<number>(JOIN_SLOTS * ratios).fill(NaN));
+            const at = r.joinAt;
             if (w.ratio.numerator === p.metric) {
-              e.numMs = p.tsMs;
-              e.numValue = p.value;
+              j[at + J_NUM_MS] = p.tsMs;
+              j[at + J_NUM_VALUE] = p.value;
             }
             if (w.ratio.denominator === p.metric) {
-              e.denMs = p.tsMs;
-              e.denValue = p.value;
+              j[at + J_DEN_MS] = p.tsMs;
+              j[at + J_DEN_VALUE] = p.value;
             }
-            if (e.numMs === e.denMs && e.numMs === p.tsMs) {
-              const den = e.denValue;
-              const num = e.numValue;
-              e.numMs = NaN;
-              e.denMs = NaN;
-              if (den >= w.ratio.minDenominator && den > 0) feed(p.account, e, p.tsMs, num / den, onScored);
+            if (j[at + J_NUM_MS] === j[at + J_DEN_MS] && j[at + J_NUM_MS] === p.tsMs) {
+              const den = j[at + J_DEN_VALUE]!;
+              const num = j[at + J_NUM_VALUE]!;
+              j[at + J_NUM_MS] = NaN;
+              j[at + J_DEN_MS] = NaN;
+              if (den >= w.ratio.minDenominator && den > 0) feed(account, a, i, p.tsMs, num / den, onScored);
             }
           }
         }
@@ -344,23 +400,39 @@ export function createScorer(options: ScorerOptions): Scorer {
       return { ...stats };
     },
     health(account) {
-      const m = accounts.get(account);
-      if (!m) return [];
-      return [...m.values()]
-        .filter((e) => e.detector !== undefined || e.forecaster !== undefined)
-        .map((e) => ({
-          ...e.health,
-          ...(Number.isNaN(e.sinceMs) ? {} : { anomalousSinceMs: e.sinceMs }),
-          ...(Number.isNaN(e.fcLimit) ? {} : { forecast: { crossingMs: e.fcCrossingMs, limit: e.fcLimit } }),
-        }));
+      const a = accounts.get(account);
+      if (!a) return [];
+      const list: SeriesHealth[] = [];
+      for (let i = 0; i < a.routes.length; i++) {
+        if (a.models[i] === undefined) continue;
+        const w = a.routes[i]!.watch;
+        const at = i * SLOTS;
+        const nums = a.nums;
+        const h: SeriesHealth = {
+          series: w.series,
+          ruled: w.ruled,
+          score: nums[at + S_SCORE]!,
+          direction: DIRECTIONS[nums[at + S_DIRECTION]!]!,
+          expected: nums[at + S_EXPECTED]!,
+          observed: nums[at + S_OBSERVED]!,
+          lastMs: nums[at + S_LAST]!,
+          watch: w.id,
+        };
+        const limit = w.forecastOf?.limit;
+        if (limit) h.forecast = { crossingMs: nums[at + S_SINCE]!, limit: limit.value };
+        else if (!Number.isNaN(nums[at + S_SINCE])) h.anomalousSinceMs = nums[at + S_SINCE]!;
+        list.push(h);
+      }
+      return list;
     },
     dirtySnapshots() {
       const out: Array<[string, Uint8Array]> = [];
-      for (const [account, m] of accounts) {
-        for (const e of m.values()) {
-          if (e.dirty && (e.detector || e.forecaster)) {
-            out.push([seriesKey(account, e.watch.id), (e.detector ?? e.forecaster)!.snapshot()]);
-            e.dirty = false;
+      for (const [account, a] of accounts) {
+        for (let i = 0; i < a.routes.length; i++) {
+          const model = a.models[i];
+          if (model !== undefined && a.nums[i * SLOTS + S_DIRTY] === 1) {
+            out.push([seriesKey(account, a.routes[i]!.watch.id), model.snapshot()]);
+            a.nums[i * SLOTS + S_DIRTY] = 0;
           }
         }
       }
@@ -369,13 +441,13 @@ export function createScorer(options: ScorerOptions): Scorer {
     stats() {
       let series = 0;
       let stateBytes = 0;
-      for (const m of accounts.values()) {
-        for (const e of m.values()) {
-          if (e.detector) {
-            series += 1;
-            stateBytes += e.detector.stateBytes;
-          }
-          if (e.forecaster) stateBytes += e.forecaster.stateBytes;
+      for (const a of accounts.values()) {
+        for (let i = 0; i < a.routes.length; i++) {
+          const model = a.models[i];
+          if (model === undefined) continue;
+          // forecasters hold state but are not series of their own
+          if (a.routes[i]!.watch.forecastOf === undefined) series += 1;
+          stateBytes += model.stateBytes;
         }
       }
       return { series, stateBytes };

@@ -142,6 +142,41 @@ describe('admission: accounts', () => {
   });
 });
 
+describe('admission: consecutive points of one account are judged one by one', () => {
+  it('future=>ok: the second point of a new account registers it, the first is still rejected', async () => {
+    const { ingest, state } = await setup();
+    const r = await ingest.ingest([pt('newco', 'latency', T0 + 11 * MIN), pt('newco', 'latency', T0)], 'test');
+    expect(r.rejected.map((x) => [x.line, x.code])).toEqual([[1, 'future_timestamp']]);
+    expect(r).toMatchObject({ accepted: 1, newAccounts: ['newco'] });
+    expect(state.getAccount('newco')?.unclassified).toBe(true);
+  });
+
+  it('strict: unknown=>unknown=>known=>unknown, each point of an unknown account rejected', async () => {
+    const state = createSqliteStateStore({ path: ':memory:' });
+    state.upsertAccount(makeAccount({ id: 'acme' }));
+    const { ingest } = await setup({ state, options: { strictAccounts: true } });
+    const r = await ingest.ingest([pt('newco', 'a', T0), pt('newco', 'b', T0), pt('acme', 'a', T0), pt('newco', 'c', T0)], 'test');
+    expect(r.rejected.map((x) => [x.line, x.code])).toEqual([
+      [1, 'unknown_account'],
+      [2, 'unknown_account'],
+      [4, 'unknown_account'],
+    ]);
+    expect(r.accepted).toBe(1);
+  });
+
+  it('series limit with accounts interleaved (a, a, b, a): each account counts its own metrics', async () => {
+    const { ingest } = await setup({ options: { maxSeriesPerAccount: 2 } });
+    const r = await ingest.ingest(
+      [pt('a', 'm1', T0), pt('a', 'm2', T0), pt('b', 'm1', T0), pt('a', 'm3', T0), pt('b', 'm2', T0), pt('b', 'm3', T0)],
+      'test',
+    );
+    expect(r.rejected.map((x) => [x.line, x.code])).toEqual([
+      [4, 'series_limit'],
+      [6, 'series_limit'],
+    ]);
+  });
+});
+
 describe('admission: series limit per account', () => {
   it('the limit counts distinct metrics per account; known metrics keep flowing; other accounts have their own', async () => {
     const { ingest, stored } = await setup({ options: { maxSeriesPerAccount: 2 } });

@@ -155,6 +155,11 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       // series this batch introduced: if the store write fails they are taken back, so a batch
       // that stored nothing does not use up the account's series limit
       const added: Array<[Set<string>, string]> = [];
+      // consecutive points usually share their account: the last account admitted and its series
+      // set are remembered (accounts are never forgotten while this loop runs)
+      let knownAccount: string | undefined;
+      let setAccount: string | undefined;
+      let set: Set<string> | undefined;
       for (let i = 0; i < points.length; i++) {
         const p = points[i]!;
         let code: RejectCode | undefined;
@@ -162,21 +167,27 @@ export async function createIngestService(options: IngestServiceOptions): Promis
         if (p.tsMs > horizon) {
           code = 'future_timestamp';
           reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
-        } else if (!knownAccounts.has(p.account)) {
-          if (!isValidAccountId(p.account)) {
-            code = 'invalid_account';
-            reason = `invalid account id "${p.account.slice(0, 140)}" (${ACCOUNT_ID_RULE})`;
-          } else if (strict) {
-            code = 'unknown_account';
-            reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
-          } else {
-            knownAccounts.add(p.account);
-            newAccounts.push(p.account);
+        } else if (p.account !== knownAccount) {
+          if (!knownAccounts.has(p.account)) {
+            if (!isValidAccountId(p.account)) {
+              code = 'invalid_account';
+              reason = `invalid account id "${p.account.slice(0, 140)}" (${ACCOUNT_ID_RULE})`;
+            } else if (strict) {
+              code = 'unknown_account';
+              reason = `unknown account "${p.account}" (strict mode: register it with PUT /api/accounts/${p.account} first)`;
+            } else {
+              knownAccounts.add(p.account);
+              newAccounts.push(p.account);
+            }
           }
+          if (code === undefined) knownAccount = p.account;
         }
         if (code === undefined) {
-          let set = series.get(p.account);
-          if (!set) series.set(p.account, (set = new Set()));
+          if (set === undefined || p.account !== setAccount) {
+            setAccount = p.account;
+            set = series.get(p.account);
+            if (!set) series.set(p.account, (set = new Set()));
+          }
           if (!set.has(p.metric)) {
             if (set.size >= maxSeries) {
               code = 'series_limit';
