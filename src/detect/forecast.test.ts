@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian as normal, mulberry32 } from '../../test/support/random.ts';
-import { createForecaster, criticalScore, emptyForecast, INTERVAL_Z, type ForecastOptions } from './forecast.ts';
+import { createForecaster, criticalScore, emptyForecast, forecasterFactory, INTERVAL_Z, type ForecastOptions } from './forecast.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -153,8 +153,55 @@ describe('createForecaster', () => {
     const b = createForecaster(options, a.snapshot());
     const t = T0 + 4 * DAY;
     expect(b.update(t, value(t))).toEqual(a.update(t, value(t)));
-    // sums, residual sums, coefficients and the cached evaluation: about 1.4 KB for a series with a limit
+    // sums, residual sums, coefficients and the cached evaluation: about 1.1 KB for a series with a limit
     expect(a.stateBytes).toBeLessThan(1500);
+  });
+
+  it('a forecaster is one object holding its shared model and one plain array of doubles that does not grow with data', () => {
+    const factory = forecasterFactory(options);
+    const f = factory.create();
+    const g = factory.create();
+    const parts = (x: unknown) => Object.values(x as object);
+    const state = () => parts(f).find((v): v is unknown[] => Array.isArray(v))!;
+    // no closures or typed arrays per series: the model (shared by the factory's forecasters) and the state
+    expect(parts(f)).toHaveLength(2);
+    expect(parts(f).some((v) => typeof v === 'function' || ArrayBuffer.isView(v))).toBe(false);
+    expect(parts(f).find((v) => !Array.isArray(v))).toBe(parts(g).find((v) => !Array.isArray(v)));
+    // the state is what a snapshot holds (after its 4-byte header), 8 bytes a double
+    const doubles = (f.snapshot().length - 4) / 8;
+    expect(state()).toHaveLength(doubles);
+    // heap: the object (24-byte header, 2 fields), the array (48 bytes of object and backing-store headers) and 8 a double
+    expect(f.stateBytes).toBe(40 + 48 + 8 * doubles);
+    // a forecaster of its own also holds its model (24-byte header, 6 fields)
+    expect(createForecaster(options).stateBytes).toBe(f.stateBytes + 72);
+    const { value } = series(4);
+    for (let t = T0; t < T0 + 5 * DAY; t += STEP) f.update(t, value(t));
+    // a gap, a non-finite value and a late point change nothing in the layout either
+    f.update(T0 + 7 * DAY, NaN);
+    f.update(T0 + 7 * DAY, value(T0 + 7 * DAY));
+    f.update(T0 + 6 * DAY, 1);
+    expect(parts(f)).toHaveLength(2);
+    expect(state()).toHaveLength(doubles);
+    expect(state().every((v) => typeof v === 'number')).toBe(true);
+    expect(f.snapshot()).toHaveLength(4 + 8 * doubles);
+    expect(f.stateBytes).toBe(40 + 48 + 8 * doubles);
+  });
+
+  it("a factory's forecasters give the same forecasts and snapshots as createForecaster's", () => {
+    const factory = forecasterFactory(options);
+    const a = createForecaster(options);
+    const b = factory.create();
+    const other = factory.create();
+    const { value } = series(2);
+    const g = gaussian(3);
+    for (let t = T0; t < T0 + 5 * DAY; t += STEP) {
+      const v = value(t) + 0.01 * g();
+      // another series of the same factory in between: nothing of one leaks into the other
+      other.update(t, 2 - v);
+      expect(b.update(t, v)).toEqual(a.update(t, v));
+    }
+    expect(b.snapshot()).toEqual(a.snapshot());
+    expect(factory.create(a.snapshot()).update(T0 + 5 * DAY, 1)).toEqual(a.update(T0 + 5 * DAY, 1));
   });
 
   it(`interval (nominal ${Math.round(200 * normCdf(INTERVAL_Z) - 100)}%): contains the true crossing in >= 80% of forecasts made 25, 50 and 75% of the way up synthetic climbs, median width < 3/4 of the remaining time`, () => {

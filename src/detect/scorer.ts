@@ -13,7 +13,7 @@
 import type { AnomalyScore, Direction, Point } from '../domain/types.ts';
 import type { LimitSpec } from '../config/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
-import { createForecaster, emptyForecast, type Forecast, type Forecaster } from './forecast.ts';
+import { emptyForecast, forecasterFactory, type Forecast, type Forecaster, type ForecasterFactory } from './forecast.ts';
 
 /** The id of the forecast stream of a rule with a limit: scored and advised as a rule of its own. */
 export function forecastWatchId(ruleId: string): string {
@@ -259,15 +259,21 @@ export function createScorer(options: ScorerOptions): Scorer {
     return det;
   };
 
+  // one forecaster factory per limit, built once: its forecasters share the model
+  const forecasters = new Map<LimitSpec, ForecasterFactory>();
   const forecasterOf = (account: string, a: AccountSeries, i: number, limit: LimitSpec): Forecaster => {
     let f = a.models[i] as Forecaster | undefined;
     if (!f) {
-      const opts = { limit: limit.value, when: limit.when, horizonMs: limit.horizonMs };
+      let factory = forecasters.get(limit);
+      if (!factory) {
+        factory = forecasterFactory({ limit: limit.value, when: limit.when, horizonMs: limit.horizonMs });
+        forecasters.set(limit, factory);
+      }
       const snap = options.loadSnapshot?.(seriesKey(account, a.routes[i]!.watch.id));
       try {
-        f = createForecaster(opts, snap);
+        f = factory.create(snap);
       } catch {
-        f = createForecaster(opts);
+        f = factory.create();
       }
       a.models[i] = f;
     }
