@@ -19,7 +19,7 @@
  * State: five doubles of the detector's state array (the last deviation and the four running
  * means), all 0 for a fresh series; the point count is the caller's. Pure; no clock.
  */
-import type { DetectorState, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** Default options; see {@link AutocorrelationOptions}. */
 export const AUTOCORRELATION_DEFAULTS = Object.freeze({
@@ -52,7 +52,7 @@ const SHORT_LAG = 1;
 const SHORT_SQ = 2;
 const LONG_LAG = 3;
 const LONG_SQ = 4;
-/** Slots (doubles) of one series' state. */
+/** Slots (doubles) of one series' state; a snapshot writes them as they are (`writeSlots`). */
 export const AUTOCORRELATION_SLOTS = 5;
 /** Bytes of state in a snapshot: five float64. */
 export const AUTOCORRELATION_STATE_BYTES = AUTOCORRELATION_SLOTS * 8;
@@ -104,14 +104,4 @@ export class AutocorrelationModel {
     const shift = shortLag / (shortSq + TINY) - longLag / (longSq + TINY);
     return shift < 0 ? -shift : shift;
   }
-}
-
-/** writes the state at `s[at]` ({@link AUTOCORRELATION_STATE_BYTES} bytes, no header) */
-export function writeAutocorrelation(w: SnapshotWriter, s: DetectorState, at: number): void {
-  for (let i = 0; i < AUTOCORRELATION_SLOTS; i++) w.f64(s[at + i] as number);
-}
-
-/** reads a state written by {@link writeAutocorrelation} into `s[at]` */
-export function readAutocorrelation(r: SnapshotReader, s: DetectorState, at: number): void {
-  for (let i = 0; i < AUTOCORRELATION_SLOTS; i++) s[at + i] = r.f64();
 }

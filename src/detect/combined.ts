@@ -67,14 +67,12 @@ import {
   AUTOCORRELATION_SLOTS,
   AUTOCORRELATION_STATE_BYTES,
   AutocorrelationModel,
-  readAutocorrelation,
   resolveAutocorrelationOptions,
-  writeAutocorrelation,
 } from './autocorrelation.ts';
 import type { AutocorrelationOptions } from './autocorrelation.ts';
-import { RANGE_DETECTOR, RANGE_SLOTS, RANGE_STATE_BYTES, RangeNoveltyModel, readRange, resolveRangeOptions, writeRange } from './range.ts';
+import { RANGE_DETECTOR, RANGE_SLOTS, RANGE_STATE_BYTES, RangeNoveltyModel, resolveRangeOptions } from './range.ts';
 import type { RangeOptions } from './range.ts';
-import { SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, zeroState } from './snapshot.ts';
+import { SnapshotKind, SnapshotReader, SnapshotWriter, detectorHeapBytes, readSlots, writeSlots, zeroState } from './snapshot.ts';
 import type { DetectorState } from './snapshot.ts';
 
 /** Options of the seasonal part, without those the combined detector sets itself. */
@@ -418,8 +416,8 @@ class CombinedDetectorImpl implements CombinedDetector {
     writeEwGaussian(w, s, m.levelShiftAt, n);
     writeEwGaussian(w, s, m.likSeasonalAt, n);
     writeEwGaussian(w, s, m.likLevelAt, k);
-    writeRange(w, s, m.rangeAt);
-    writeAutocorrelation(w, s, m.acfAt);
+    writeSlots(w, s, m.rangeAt, RANGE_SLOTS);
+    writeSlots(w, s, m.acfAt, AUTOCORRELATION_SLOTS);
     // with the stage's own count (its likelihood stream's is that minus the warm-up)
     writeEwGaussian(w, s, m.likAcfAt, s[m.acfPointsAt] as number);
     return w.finish();
@@ -438,9 +436,9 @@ class CombinedDetectorImpl implements CombinedDetector {
       // version 2 had a |value z| stream here (dropped in version 3: the range novelty does its job)
       if (reader.version === 2) readEwGaussian(reader, zeroState(LIKELIHOOD_SLOTS), 0);
       readEwGaussian(reader, s, m.likLevelAt);
-      if (reader.version >= 3) readRange(reader, s, m.rangeAt);
+      if (reader.version >= 3) readSlots(reader, s, m.rangeAt, RANGE_SLOTS);
       if (reader.version >= 4) {
-        readAutocorrelation(reader, s, m.acfAt);
+        readSlots(reader, s, m.acfAt, AUTOCORRELATION_SLOTS);
         s[m.acfPointsAt] = readEwGaussian(reader, s, m.likAcfAt);
       }
     }

@@ -20,7 +20,7 @@
  * State: five doubles of the detector's state array (min, max, level min, level max, values
  * learned), all 0 for a fresh series. Pure; no clock.
  */
-import type { DetectorState, SnapshotReader, SnapshotWriter } from './snapshot.ts';
+import type { DetectorState } from './snapshot.ts';
 
 /** The `detector` name of a score that a range novelty produced (see onset.ts: it is reported even during a refractory period). */
 export const RANGE_DETECTOR = 'range';
@@ -55,7 +55,7 @@ const HI = 1;
 const LEVEL_LO = 2;
 const LEVEL_HI = 3;
 const COUNT = 4;
-/** Slots (doubles) of one series' state. */
+/** Slots (doubles) of one series' state; a snapshot writes them as they are (`writeSlots`). */
 export const RANGE_SLOTS = 5;
 /** Bytes of state in a snapshot: five float64. */
 export const RANGE_STATE_BYTES = RANGE_SLOTS * 8;
@@ -121,14 +121,4 @@ export class RangeNoveltyModel {
     }
     return novel;
   }
-}
-
-/** writes the state at `s[at]` ({@link RANGE_STATE_BYTES} bytes, no header) */
-export function writeRange(w: SnapshotWriter, s: DetectorState, at: number): void {
-  for (let i = 0; i < RANGE_SLOTS; i++) w.f64(s[at + i] as number);
-}
-
-/** reads a state written by {@link writeRange} into `s[at]` */
-export function readRange(r: SnapshotReader, s: DetectorState, at: number): void {
-  for (let i = 0; i < RANGE_SLOTS; i++) s[at + i] = r.f64();
 }

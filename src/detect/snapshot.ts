@@ -51,6 +51,16 @@ export function zeroState(slots: number): DetectorState {
   return s.fill(0);
 }
 
+/** writes `count` slots of `s` from `at` as float64 (no header): a stage's state as it is */
+export function writeSlots(w: SnapshotWriter, s: DetectorState, at: number, count: number): void {
+  for (let i = 0; i < count; i++) w.f64(s[at + i] as number);
+}
+
+/** reads `count` float64 written by {@link writeSlots} into `s` from `at` */
+export function readSlots(r: SnapshotReader, s: DetectorState, at: number, count: number): void {
+  for (let i = 0; i < count; i++) s[at + i] = r.f64();
+}
+
 /** First two bytes of every detector snapshot: "FW". */
 export const SNAPSHOT_MAGIC_0 = 0x46;
 /** Second magic byte. */
