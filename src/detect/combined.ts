@@ -86,9 +86,9 @@ export interface CombinedOptions {
   direction?: DirectionChoice;
   seasonal?: CombinedSeasonalOptions;
   drift?: CombinedDriftOptions;
-  /** the three likelihood stages (see likelihood.ts) */
+  /** the likelihood streams' options (see likelihood.ts) */
   likelihood?: LikelihoodOptions;
-  /** the long-run Gaussian and level-shift measures (see level-shift.ts) */
+  /** the level-shift measure (see level-shift.ts) */
   levelShift?: LevelShiftOptions;
   /** the range novelty check (see range.ts) */
   range?: RangeOptions;
@@ -461,24 +461,12 @@ export function combinedFactory(options: CombinedOptions = {}): DetectorFactory 
   return { create: (snapshot?: Uint8Array) => new CombinedDetectorImpl(shared, snapshot) };
 }
 
-/** Tuning passed through {@link detectorFactoryFor} to whichever detector is chosen. */
-export interface DetectorTuning {
-  seasonal?: CombinedSeasonalOptions;
-  drift?: CombinedDriftOptions;
-  /** combined only: the likelihood stage's options */
-  likelihood?: LikelihoodOptions;
-  /** combined only: the level-shift measures' options */
-  levelShift?: LevelShiftOptions;
-  /** combined only: the range novelty's options */
-  range?: RangeOptions;
-  /** combined only: the autocorrelation shift's options */
-  autocorrelation?: AutocorrelationOptions;
-  /** combined only: see {@link CombinedOptions.likelihoodMinPoints} */
-  likelihoodMinPoints?: number;
-  /** combined only: see {@link CombinedOptions.output} */
-  output?: CombinedOutput;
-  reuseResult?: boolean;
-}
+/**
+ * Tuning passed through {@link detectorFactoryFor} to whichever detector is chosen: the combined
+ * detector's options without the direction (the rule's); seasonal and drift detectors take only
+ * `seasonal`, `drift` and `reuseResult`.
+ */
+export type DetectorTuning = Omit<CombinedOptions, 'direction'>;
 
 /**
  * The factory for a rule's `detector` and `direction` choice: 'seasonal' (sudden anomalies

@@ -105,7 +105,7 @@ export class RangeNoveltyModel {
       if (value < lo) s[at + LO] = value;
       else if (value > hi) s[at + HI] = value;
     }
-    if (n === o.levelSkipPoints + 1 || (n === 1 && o.levelSkipPoints === 0)) {
+    if (n === o.levelSkipPoints + 1) {
       s[at + LEVEL_LO] = level;
       s[at + LEVEL_HI] = level;
     } else if (n > o.levelSkipPoints) {
