@@ -319,15 +319,18 @@ class CombinedDetectorImpl implements CombinedDetector {
         deviation = ls.levelZ;
       }
     }
-    // the autocorrelation shift has no direction: it counts only where both directions are watched
-    const a = (s[m.acfPointsAt] as number) + 1;
-    s[m.acfPointsAt] = a;
-    const shift = m.autocorrelation.update(s, m.acfAt, a, value - ls.level);
-    if (a > LEVEL_SHIFT_WARMUP_POINTS) {
-      const la = lik.updateZ(s, m.likAcfAt, a - LEVEL_SHIFT_WARMUP_POINTS, shift) - m.r.autocorrelation.zHandicap;
-      if (la > best && direction === 'both') {
-        best = la;
-        deviation = ls.levelZ;
+    // the autocorrelation shift has no direction: it is kept (and counts) only where both
+    // directions are watched; for 'up' and 'down' rules its slots stay 0
+    if (direction === 'both') {
+      const a = (s[m.acfPointsAt] as number) + 1;
+      s[m.acfPointsAt] = a;
+      const shift = m.autocorrelation.update(s, m.acfAt, a, value - ls.level);
+      if (a > LEVEL_SHIFT_WARMUP_POINTS) {
+        const la = lik.updateZ(s, m.likAcfAt, a - LEVEL_SHIFT_WARMUP_POINTS, shift) - m.r.autocorrelation.zHandicap;
+        if (la > best) {
+          best = la;
+          deviation = ls.levelZ;
+        }
       }
     }
     const novel = m.range.update(s, m.rangeAt, value, ls.level);
