@@ -9,36 +9,20 @@
  * - wrong or unreachable settings stop the start with an error naming the variable.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createForewarn } from '../../src/app.ts';
 import { loadRules } from '../../src/config/load-rules.ts';
 import { EnvError, loadServerConfig } from '../../src/config/server-config.ts';
 import type { Point } from '../../src/domain/types.ts';
 import { createInfluxStore, type InfluxStore, type InfluxStoreOptions } from '../../src/store/influx/influx-store.ts';
 import { createQueryApi } from '../../src/store/influx/query-api.ts';
-import { freePort, startVictoriaMetrics, type VictoriaMetrics } from '../support/victoria-metrics.ts';
+import { freePort, startVictoriaMetrics, useVictoriaMetrics } from '../support/victoria-metrics.ts';
 
 const HOUR = 3_600_000;
 const STEP = 5 * 60_000;
 
-let vm: VictoriaMetrics;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
-});
-afterAll(async () => {
-  await vm?.destroy();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(prefix = 'forewarn-influx-'): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
+const { vm, tempDir } = useVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
 
 function storeOptions(spoolDir: string, measurement: string, extra: Partial<InfluxStoreOptions> = {}): InfluxStoreOptions {
   return {

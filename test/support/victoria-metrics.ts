@@ -2,12 +2,14 @@
  * Starts a real VictoriaMetrics (Debian package `victoria-metrics`, /usr/bin/victoria-metrics) on a
  * free loopback port with a temporary data folder, for tests; stops it and removes the folder.
  * If the binary is missing, the error says how to install it (CI installs it in .ci/run).
+ * `useVictoriaMetrics` does the same for every test of a file, with temporary folders beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const VICTORIA_METRICS_BIN = process.env.VICTORIA_METRICS_BIN ?? '/usr/bin/victoria-metrics';
 
@@ -106,6 +108,56 @@ export async function startVictoriaMetrics(extraFlags: string[] = []): Promise<V
     destroy: async () => {
       await stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What {@link useVictoriaMetrics} gives a test file. */
+export interface VictoriaMetricsFixture {
+  /** the server of this file, started before its first test (read its fields inside tests and hooks) */
+  vm: VictoriaMetrics;
+  /** a fresh temporary folder, removed after the file's last test */
+  tempDir: (prefix?: string) => string;
+}
+
+/**
+ * Starts one VictoriaMetrics before the tests of the calling file and destroys it after them,
+ * together with every folder made with `tempDir`. Call it at the top level of a test file.
+ */
+export function useVictoriaMetrics(extraFlags: string[] = []): VictoriaMetricsFixture {
+  let server: VictoriaMetrics | undefined;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    server = await startVictoriaMetrics(extraFlags);
+  });
+  afterAll(async () => {
+    await server?.destroy();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const started = (): VictoriaMetrics => {
+    if (!server) throw new Error('victoria-metrics is not started yet: use it inside a test or hook');
+    return server;
+  };
+  return {
+    vm: {
+      get url() {
+        return started().url;
+      },
+      get port() {
+        return started().port;
+      },
+      get dataDir() {
+        return started().dataDir;
+      },
+      flush: () => started().flush(),
+      stop: () => started().stop(),
+      start: () => started().start(),
+      destroy: () => started().destroy(),
+    },
+    tempDir: (prefix = 'forewarn-influx-') => {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      dirs.push(d);
+      return d;
     },
   };
 }

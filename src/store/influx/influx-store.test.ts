@@ -3,25 +3,13 @@
  * (started on a free loopback port with a temporary data folder). Each case gets its own
  * measurement (so its own, empty set of series) and its own spool folder.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVictoriaMetrics, type VictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
+import { describe, expect, it } from 'vitest';
+import { useVictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
 import { timeSeriesStoreContract } from '../contract.ts';
 import { createInfluxStore, type InfluxStore, type InfluxStoreOptions } from './influx-store.ts';
 
-let vm: VictoriaMetrics;
-const dirs: string[] = [];
+const { vm, tempDir } = useVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
 let n = 0;
-
-beforeAll(async () => {
-  vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
-});
-afterAll(async () => {
-  await vm?.destroy();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
 
 function options(spoolDir: string, measurement: string, extra: Partial<InfluxStoreOptions> = {}): InfluxStoreOptions {
   return {
@@ -34,12 +22,6 @@ function options(spoolDir: string, measurement: string, extra: Partial<InfluxSto
     maxRetryDelayMs: 200,
     ...extra,
   };
-}
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'forewarn-spool-'));
-  dirs.push(d);
-  return d;
 }
 
 timeSeriesStoreContract('influx store on VictoriaMetrics', async () => {

@@ -3,32 +3,19 @@
  * write larger than a request is sent as several requests of whole lines, and an unreachable
  * server costs no acknowledged write: it is reported once, retried, and the spool keeps the lines.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startVictoriaMetrics, type VictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
+import { describe, expect, it } from 'vitest';
+import { freePort, useVictoriaMetrics } from '../../../test/support/victoria-metrics.ts';
 import { createInfluxWriter, type InfluxWriterOptions } from './influx-writer.ts';
 import { createQueryApi } from './query-api.ts';
 
-let vm: VictoriaMetrics;
-const dirs: string[] = [];
-beforeAll(async () => {
-  vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
-});
-afterAll(async () => {
-  await vm?.destroy();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const { vm, tempDir } = useVictoriaMetrics(['-dedup.minScrapeInterval=1ms']);
 
 function options(extra: Partial<InfluxWriterOptions> = {}): InfluxWriterOptions {
-  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forewarn-writer-'));
-  dirs.push(spoolDir);
   return {
     url: vm.url,
     org: 'o',
     bucket: 'b',
-    spoolDir,
+    spoolDir: tempDir('forewarn-writer-'),
     minRetryDelayMs: 20,
     maxRetryDelayMs: 100,
     ...extra,

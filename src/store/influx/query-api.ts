@@ -34,8 +34,6 @@ export interface QueryApi {
   exportRaw(selector: string, startMs: number | undefined, endMs: number | undefined): Promise<ExportedSeries[]>;
   /** an instant query evaluated at `timeMs` */
   instant(query: string, timeMs: number): Promise<InstantSample[]>;
-  /** GET of any path under the base URL (e.g. a health check); resolves with status and body */
-  get(path: string): Promise<{ status: number; body: string }>;
 }
 
 /** The latest export end VictoriaMetrics accepts (9999-12-31T23:59:59Z). */
@@ -49,23 +47,21 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
-  const request = async (path: string, params?: URLSearchParams): Promise<{ status: number; body: string }> => {
-    const url = `${base}${path}${params ? `?${params.toString()}` : ''}`;
+  /** GET of `path`: the body of a 200 answer, else an error naming the URL and what went wrong */
+  const ok = async (path: string, params: URLSearchParams): Promise<string> => {
+    let res: Response;
+    let body: string;
     try {
-      const res = await fetch(url, {
+      res = await fetch(`${base}${path}?${params.toString()}`, {
         headers,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return { status: res.status, body: await res.text() };
+      body = await res.text();
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`query API ${base}: ${path} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
     }
-  };
-
-  const ok = async (path: string, params: URLSearchParams): Promise<string> => {
-    const { status, body } = await request(path, params);
-    if (status !== 200) throw new Error(`query API ${base}: ${path} answered HTTP ${status}: ${body.slice(0, 300)}`);
+    if (res.status !== 200) throw new Error(`query API ${base}: ${path} answered HTTP ${res.status}: ${body.slice(0, 300)}`);
     return body;
   };
 
@@ -123,6 +119,5 @@ export function createQueryApi(options: QueryApiOptions): QueryApi {
         value: Number(r.value?.[1]),
       }));
     },
-    get: (path) => request(path),
   };
 }
