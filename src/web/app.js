@@ -43,14 +43,42 @@
       el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
     }
   }
-  /** A table that scrolls sideways inside its card instead of overflowing it. */
-  function scroll(tag, attrs, ...children) {
-    return h('div', { class: 'table-scroll' }, h(tag, attrs, ...children));
+  /**
+   * A table of one row per item that scrolls sideways inside its card instead of overflowing it;
+   * `empty` in its place when there are no items.
+   * @param {unknown} list @param {string} empty @param {string[]} headers @param {(item: any) => HTMLElement} row
+   */
+  function table(list, empty, headers, row) {
+    if (!Array.isArray(list) || list.length === 0) return h('p', { class: 'muted' }, empty);
+    const head = h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headers.map((t) => h('th', null, t)),
+      ),
+    );
+    const body = h(
+      'tbody',
+      null,
+      list.map((item) => row(item)),
+    );
+    return h('div', { class: 'table-scroll' }, h('table', { class: 'table' }, head, body));
   }
-  /** @param {string} tag @param {Record<string, string | number>} attrs */
-  function svg(tag, attrs = {}) {
+  /** A definition list, each term and its value in a div. @param {string} cls @param {Array<[string, any]>} pairs */
+  function defs(cls, pairs) {
+    return h(
+      'dl',
+      { class: cls },
+      pairs.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
+    );
+  }
+  /** @param {string} tag @param {Record<string, string | number>} attrs @param {string} [text] */
+  function svg(tag, attrs = {}, text) {
     const el = document.createElementNS(SVG_NS, tag);
     for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
     return el;
   }
 
@@ -58,11 +86,11 @@
   const shortDate = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 
   /** A time in the browser's local time, the UTC ISO string in its title. @param {string | undefined} iso */
-  function time(iso, cls) {
+  function time(iso) {
     if (!iso) return h('span', { class: 'muted' }, '—');
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return h('span', null, iso);
-    return h('time', { datetime: iso, title: iso, class: cls }, dateTime.format(d));
+    return h('time', { datetime: iso, title: iso }, dateTime.format(d));
   }
 
   /** A server sentence with UTC instants in it ("... since 2026-11-25T08:35Z"), the instants shown in local time. @param {string} text */
@@ -98,6 +126,8 @@
   const sevBadge = (severity) => h('span', { class: `badge sev-${severity}` }, severity);
   /** @param {string} tier */
   const tierBadge = (tier) => h('span', { class: 'badge tier' }, tier);
+  /** @param {{unclassified?: boolean}} a */
+  const unclassifiedBadge = (a) => (a.unclassified ? h('span', { class: 'badge unclassified' }, 'unclassified') : null);
 
   // ---------------------------------------------------------------- the API
 
@@ -187,13 +217,9 @@
   function authFailed(err) {
     if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) return false;
     const had = sessionStorage.getItem(TOKEN_KEY);
-    if (err.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showLogin(had ? `The server did not accept this token: ${describe(err)}` : undefined);
-    } else {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showLogin(`This token may not read accounts: ${describe(err)}. Use a read or admin token.`);
-    }
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (err.status === 401) showLogin(had ? `The server did not accept this token: ${describe(err)}` : undefined);
+    else showLogin(`This token may not read accounts: ${describe(err)}. Use a read or admin token.`);
     return true;
   }
 
@@ -256,7 +282,7 @@
             'td',
             null,
             h('a', { href: `/accounts/${encodeURIComponent(a.id)}`, class: 'account-name' }, a.name),
-            h('div', { class: 'muted small' }, a.id, a.unclassified ? h('span', { class: 'badge unclassified' }, 'unclassified') : null),
+            h('div', { class: 'muted small' }, a.id, unclassifiedBadge(a)),
           ),
           h('td', null, tierBadge(a.tier)),
           h('td', { class: 'num' }, healthBadge(a.health?.score ?? 100)),
@@ -307,6 +333,15 @@
     return h('p', { class: 'error-text', role: 'alert' }, `Could not load ${what}: ${describe(r.err)}`);
   }
 
+  /**
+   * One card of the detail view: its heading, then what `render` makes of the answer, or why the request failed.
+   * @param {string} id @param {string} title @param {{ok: boolean, value?: any, err?: unknown}} r @param {string} what
+   * @param {(value: any) => HTMLElement} render
+   */
+  function section(id, title, r, what, render) {
+    return h('div', { class: 'card', id }, h('h3', null, title), r.ok ? render(r.value) : partError(r, what));
+  }
+
   /** @param {string} id */
   async function loadDetail(id) {
     const load = ++view.detailLoad;
@@ -332,25 +367,10 @@
     const sigs = signals.ok ? signals.value : [];
     detail.replaceChildren(
       headerCard(a, health),
-      h('div', { class: 'card', id: 'signals' }, h('h3', null, 'Signals'), signals.ok ? signalsTable(sigs) : partError(signals, 'signals')),
-      h(
-        'div',
-        { class: 'card', id: 'tickets' },
-        h('h3', null, 'Tickets'),
-        tickets.ok ? ticketsTable(tickets.value) : partError(tickets, 'tickets'),
-      ),
-      h(
-        'div',
-        { class: 'card', id: 'advisories' },
-        h('h3', null, 'Advisories sent'),
-        advisories.ok ? advisoriesTable(advisories.value) : partError(advisories, 'advisories'),
-      ),
-      h(
-        'div',
-        { class: 'card', id: 'charts' },
-        h('h3', null, `Last ${CHART_DAYS} days`),
-        series.ok ? chartsFor(a.id, series.value, sigs) : partError(series, 'the series'),
-      ),
+      section('signals', 'Signals', signals, 'signals', signalsTable),
+      section('tickets', 'Tickets', tickets, 'tickets', ticketsTable),
+      section('advisories', 'Advisories sent', advisories, 'advisories', advisoriesTable),
+      section('charts', `Last ${CHART_DAYS} days`, series, 'the series', (list) => chartsFor(a.id, list, sigs)),
     );
   }
 
@@ -371,21 +391,12 @@
       h(
         'div',
         { class: 'account-title' },
-        h(
-          'div',
-          null,
-          h('h2', null, a.name),
-          h('div', { class: 'muted' }, a.id, a.unclassified ? h('span', { class: 'badge unclassified' }, 'unclassified') : null),
-        ),
+        h('div', null, h('h2', null, a.name), h('div', { class: 'muted' }, a.id, unclassifiedBadge(a))),
         typeof score === 'number'
           ? h('div', { class: 'health-block' }, healthBadge(score, true), h('div', { class: 'muted small' }, 'health'))
           : null,
       ),
-      h(
-        'dl',
-        { class: 'facts' },
-        facts.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
-      ),
+      defs('facts', facts),
       h('h3', null, 'What lowers the health'),
       !health.ok
         ? partError(health, 'the health')
@@ -409,43 +420,26 @@
   }
 
   function signalsTable(list) {
-    if (!Array.isArray(list) || list.length === 0) return h('p', { class: 'muted' }, 'No signals.');
-    const sorted = [...list].sort((x, y) =>
-      x.state === y.state ? String(y.openedAt).localeCompare(String(x.openedAt)) : x.state === 'open' ? -1 : 1,
-    );
-    return scroll(
-      'table',
-      { class: 'table' },
+    // open signals first, each group newest first
+    const sorted = Array.isArray(list)
+      ? [...list].sort((x, y) => (x.state === y.state ? String(y.openedAt).localeCompare(String(x.openedAt)) : x.state === 'open' ? -1 : 1))
+      : [];
+    return table(sorted, 'No signals.', ['State', 'Severity', 'Rule', 'Series', 'Onset', 'Resolved', 'Peak'], (s) =>
       h(
-        'thead',
-        null,
+        'tr',
+        { 'data-signal': s.id, class: s.state === 'open' ? 'row-open' : undefined },
+        h('td', null, h('span', { class: `badge state-${s.state}` }, s.state)),
+        h('td', null, sevBadge(s.severity)),
         h(
-          'tr',
+          'td',
           null,
-          ['State', 'Severity', 'Rule', 'Series', 'Onset', 'Resolved', 'Peak'].map((t) => h('th', null, t)),
+          h('div', null, s.rule, ' ', h('span', { class: 'muted small' }, s.domain)),
+          s.summary ? h('div', { class: 'muted small summary' }, s.summary) : null,
         ),
-      ),
-      h(
-        'tbody',
-        null,
-        sorted.map((s) =>
-          h(
-            'tr',
-            { 'data-signal': s.id, class: s.state === 'open' ? 'row-open' : undefined },
-            h('td', null, h('span', { class: `badge state-${s.state}` }, s.state)),
-            h('td', null, sevBadge(s.severity)),
-            h(
-              'td',
-              null,
-              h('div', null, s.rule, ' ', h('span', { class: 'muted small' }, s.domain)),
-              s.summary ? h('div', { class: 'muted small summary' }, s.summary) : null,
-            ),
-            h('td', null, h('code', null, s.metric)),
-            h('td', null, time(s.onset ?? s.openedAt)),
-            h('td', null, s.state === 'resolved' ? time(s.resolvedAt) : h('span', { class: 'muted' }, 'open')),
-            h('td', { class: 'num' }, typeof s.peakScore === 'number' ? s.peakScore.toFixed(2) : '—'),
-          ),
-        ),
+        h('td', null, h('code', null, s.metric)),
+        h('td', null, time(s.onset ?? s.openedAt)),
+        h('td', null, s.state === 'resolved' ? time(s.resolvedAt) : h('span', { class: 'muted' }, 'open')),
+        h('td', { class: 'num' }, typeof s.peakScore === 'number' ? s.peakScore.toFixed(2) : '—'),
       ),
     );
   }
@@ -460,62 +454,40 @@
   }
 
   function ticketsTable(list) {
-    if (!Array.isArray(list) || list.length === 0) return h('p', { class: 'muted' }, 'No tickets.');
-    return scroll(
-      'table',
-      { class: 'table' },
+    return table(list, 'No tickets.', ['Priority', 'Ticket', 'Queue', 'State', 'SLO due', ''], (t) =>
       h(
-        'thead',
-        null,
+        'tr',
+        { 'data-ticket': t.id },
+        h('td', null, h('span', { class: `badge prio prio-${t.priority}` }, t.priority)),
+        h('td', null, h('div', null, t.title), h('div', { class: 'muted small' }, t.id, ' · created ', time(t.createdAtWall))),
+        h('td', null, t.queue),
+        h('td', null, h('span', { class: `badge state-${t.state}`, 'data-state': t.state }, t.state)),
         h(
-          'tr',
+          'td',
           null,
-          ['Priority', 'Ticket', 'Queue', 'State', 'SLO due', ''].map((t) => h('th', null, t)),
+          defs('dues', [
+            ['Ack', due(t.ackDueWall, t.state !== 'open')],
+            ['First response', due(t.firstResponseDueWall, t.state === 'resolved')],
+            ['Resolve', due(t.resolveDueWall, t.state === 'resolved')],
+          ]),
         ),
-      ),
-      h(
-        'tbody',
-        null,
-        list.map((t) =>
-          h(
-            'tr',
-            { 'data-ticket': t.id },
-            h('td', null, h('span', { class: `badge prio prio-${t.priority}` }, t.priority)),
-            h('td', null, h('div', null, t.title), h('div', { class: 'muted small' }, t.id, ' · created ', time(t.createdAtWall))),
-            h('td', null, t.queue),
-            h('td', null, h('span', { class: `badge state-${t.state}`, 'data-state': t.state }, t.state)),
-            h(
-              'td',
-              null,
-              h(
-                'dl',
-                { class: 'dues' },
-                [
-                  ['Ack', due(t.ackDueWall, t.state !== 'open')],
-                  ['First response', due(t.firstResponseDueWall, t.state === 'resolved')],
-                  ['Resolve', due(t.resolveDueWall, t.state === 'resolved')],
-                ].map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
-              ),
-            ),
-            h(
-              'td',
-              { class: 'actions' },
-              t.state === 'open'
-                ? h(
-                    'button',
-                    { type: 'button', class: 'btn btn-small', onclick: (e) => ticketAction(t.id, 'ack', e.currentTarget) },
-                    'Acknowledge',
-                  )
-                : null,
-              t.state !== 'resolved'
-                ? h(
-                    'button',
-                    { type: 'button', class: 'btn btn-small btn-primary', onclick: (e) => ticketAction(t.id, 'resolve', e.currentTarget) },
-                    'Resolve',
-                  )
-                : null,
-            ),
-          ),
+        h(
+          'td',
+          { class: 'actions' },
+          t.state === 'open'
+            ? h(
+                'button',
+                { type: 'button', class: 'btn btn-small', onclick: (e) => ticketAction(t.id, 'ack', e.currentTarget) },
+                'Acknowledge',
+              )
+            : null,
+          t.state !== 'resolved'
+            ? h(
+                'button',
+                { type: 'button', class: 'btn btn-small btn-primary', onclick: (e) => ticketAction(t.id, 'resolve', e.currentTarget) },
+                'Resolve',
+              )
+            : null,
         ),
       ),
     );
@@ -539,34 +511,16 @@
   }
 
   function advisoriesTable(list) {
-    if (!Array.isArray(list) || list.length === 0) return h('p', { class: 'muted' }, 'No advisories.');
-    return scroll(
-      'table',
-      { class: 'table' },
+    return table(list, 'No advisories.', ['Kind', 'Subject', 'To', 'Status', 'Decided', 'Sent'], (a) =>
       h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Kind', 'Subject', 'To', 'Status', 'Decided', 'Sent'].map((t) => h('th', null, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        list.map((a) =>
-          h(
-            'tr',
-            { 'data-advisory': a.id },
-            h('td', null, h('span', { class: 'badge kind' }, String(a.kind).replaceAll('_', ' '))),
-            h('td', null, a.subject, a.lastError ? h('div', { class: 'error-text small' }, a.lastError) : null),
-            h('td', { class: 'small' }, (a.to ?? []).join(', ')),
-            h('td', null, h('span', { class: `badge status-${a.status}`, title: `${a.attempts} attempt(s)` }, a.status)),
-            h('td', null, time(a.decidedAtWall)),
-            h('td', null, time(a.sentAtWall)),
-          ),
-        ),
+        'tr',
+        { 'data-advisory': a.id },
+        h('td', null, h('span', { class: 'badge kind' }, String(a.kind).replaceAll('_', ' '))),
+        h('td', null, a.subject, a.lastError ? h('div', { class: 'error-text small' }, a.lastError) : null),
+        h('td', { class: 'small' }, (a.to ?? []).join(', ')),
+        h('td', null, h('span', { class: `badge status-${a.status}`, title: `${a.attempts} attempt(s)` }, a.status)),
+        h('td', null, time(a.decidedAtWall)),
+        h('td', null, time(a.sentAtWall)),
       ),
     );
   }
@@ -575,8 +529,10 @@
 
   function chartsFor(account, seriesList, signals) {
     if (!Array.isArray(seriesList) || seriesList.length === 0) return h('p', { class: 'muted' }, 'No telemetry yet.');
+    // a signal's metric names one series, or several joined by '/'
+    const seriesOf = (g) => String(g.metric).split('/');
     // series with an open signal first, then by name
-    const hot = new Set(signals.filter((s) => s.state === 'open').flatMap((s) => String(s.metric).split('/')));
+    const hot = new Set(signals.filter((g) => g.state === 'open').flatMap(seriesOf));
     const ordered = [...seriesList].sort(
       (x, y) => Number(hot.has(y.metric)) - Number(hot.has(x.metric)) || x.metric.localeCompare(y.metric),
     );
@@ -599,7 +555,7 @@
               r.points ?? [],
               from,
               to,
-              signals.filter((g) => String(g.metric).split('/').includes(s.metric)),
+              signals.filter((g) => seriesOf(g).includes(s.metric)),
             ),
             slot.lastChild,
           ),
@@ -619,9 +575,7 @@
     const pts = points.map(([t, v]) => [Date.parse(t), v]).filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v));
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart-svg' });
     if (pts.length === 0) {
-      const t = svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'axis' });
-      t.textContent = 'no points in this window';
-      root.appendChild(t);
+      root.appendChild(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'axis' }, 'no points in this window'));
       return root;
     }
     let lo = Infinity;
@@ -648,23 +602,19 @@
         height: H - pad.t - pad.b,
         class: `episode sev-${s.severity}`,
       });
-      const title = svg('title');
-      title.textContent = `${s.rule} (${s.severity}, ${s.state})`;
-      r.appendChild(title);
+      r.appendChild(svg('title', {}, `${s.rule} (${s.severity}, ${s.state})`));
       root.appendChild(r);
     }
     // grid and labels
     for (const v of [lo, (lo + hi) / 2, hi]) {
       root.appendChild(svg('line', { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), class: 'grid' }));
-      const label = svg('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' });
-      label.textContent = num(v);
-      root.appendChild(label);
+      root.appendChild(svg('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, num(v)));
     }
     for (let d = 0; d < CHART_DAYS; d += 2) {
       const t = fromMs + d * 86_400_000;
-      const label = svg('text', { x: x(t), y: H - 4, 'text-anchor': d === 0 ? 'start' : 'middle', class: 'axis' });
-      label.textContent = shortDate.format(new Date(t));
-      root.appendChild(label);
+      root.appendChild(
+        svg('text', { x: x(t), y: H - 4, 'text-anchor': d === 0 ? 'start' : 'middle', class: 'axis' }, shortDate.format(new Date(t))),
+      );
     }
     // one min and one max per pixel column keeps spikes visible with thousands of points
     const cols = new Map();
@@ -684,9 +634,7 @@
     }
     root.appendChild(svg('polyline', { points: coords.join(' '), class: 'line' }));
     const last = pts[pts.length - 1];
-    const title = svg('title');
-    title.textContent = `${pts.length} points, last ${num(last[1])} at ${new Date(last[0]).toISOString()}`;
-    root.appendChild(title);
+    root.appendChild(svg('title', {}, `${pts.length} points, last ${num(last[1])} at ${new Date(last[0]).toISOString()}`));
     return root;
   }
 
