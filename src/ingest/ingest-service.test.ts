@@ -288,6 +288,22 @@ describe('batches one at a time', () => {
     return { store, log, gates };
   }
 
+  /** A memory store whose first write throws `disk full`; later writes go through. */
+  function failFirstWriteStore(): TimeSeriesStore {
+    const inner = createMemoryStore();
+    let fail = true;
+    return {
+      ...inner,
+      async write(points) {
+        if (fail) {
+          fail = false;
+          throw new Error('disk full');
+        }
+        await inner.write(points);
+      },
+    };
+  }
+
   const flush = async () => {
     for (let i = 0; i < 10; i++) await Promise.resolve();
   };
@@ -310,18 +326,7 @@ describe('batches one at a time', () => {
   });
 
   it('a failed write fails its own batch only; the next batch goes through', async () => {
-    const inner = createMemoryStore();
-    let fail = true;
-    const store: TimeSeriesStore = {
-      ...inner,
-      async write(points) {
-        if (fail) {
-          fail = false;
-          throw new Error('disk full');
-        }
-        await inner.write(points);
-      },
-    };
+    const store = failFirstWriteStore();
     const { ingest, stored, advised } = await setup({ store });
     const first = ingest.ingest([pt('a', 'latency', T0, 1)], 'test');
     const second = ingest.ingest([pt('a', 'latency', T0 + 1, 2)], 'test');
@@ -333,18 +338,7 @@ describe('batches one at a time', () => {
   });
 
   it('a batch whose write failed does not use up series slots (nothing of it was stored)', async () => {
-    const inner = createMemoryStore();
-    let fail = true;
-    const store: TimeSeriesStore = {
-      ...inner,
-      async write(points) {
-        if (fail) {
-          fail = false;
-          throw new Error('disk full');
-        }
-        await inner.write(points);
-      },
-    };
+    const store = failFirstWriteStore();
     const { ingest } = await setup({ store, options: { maxSeriesPerAccount: 1 } });
     await expect(ingest.ingest([pt('a', 'm1', T0)], 'test')).rejects.toThrow('disk full');
     const r = await ingest.ingest([pt('a', 'm2', T0)], 'test');

@@ -270,6 +270,34 @@ class LineParser {
     return nl + 1;
   }
 
+  /** set by `scanKey`: the key it scanned holds a backslash */
+  private keyEscaped = false;
+
+  /**
+   * Scans a tag or field key starting at `i` (escapes `\,`, `\=`, `\ `) and returns where it
+   * stops: at the `=` that ends it, or at a comma, space or line end (the key has no value).
+   */
+  private scanKey(i: number): number {
+    const body = this.body;
+    const len = this.len;
+    let escaped = false;
+    for (;;) {
+      const c = i < len ? body.charCodeAt(i) : NL;
+      if (c === EQ || c === COMMA || c === SP || c === NL || (c === CR && this.crEndsLine(i))) break;
+      if (c === BSL) {
+        escaped = true;
+        const n = body.charCodeAt(i + 1);
+        if (n === COMMA || n === SP || n === EQ) {
+          i += 2;
+          continue;
+        }
+      }
+      i++;
+    }
+    this.keyEscaped = escaped;
+    return i;
+  }
+
   private name(start: number, end: number, escaped: boolean, withEquals: boolean): string {
     const raw = this.body.slice(start, end);
     return escaped ? unescapeName(raw, withEquals) : raw;
@@ -330,30 +358,17 @@ class LineParser {
       let nTags = 0;
       for (;;) {
         const kStart = i;
-        let kEscaped = false;
         c = i < len ? body.charCodeAt(i) : NL;
         if (c === SP || c === COMMA || c === EQ || c === NL || (c === CR && this.crEndsLine(i))) {
           return this.fail(start, startLine, i, 'syntax', 'missing tag key');
         }
-        for (;;) {
-          c = i < len ? body.charCodeAt(i) : NL;
-          if (c === EQ) break;
-          if (c === COMMA || c === SP || c === NL || (c === CR && this.crEndsLine(i))) {
-            const key = this.name(kStart, i, kEscaped, true);
-            return this.fail(start, startLine, i, 'syntax', `missing tag value for ${quote(key)}`);
-          }
-          if (c === BSL) {
-            kEscaped = true;
-            const n = body.charCodeAt(i + 1);
-            if (n === COMMA || n === SP || n === EQ) {
-              i += 2;
-              continue;
-            }
-          }
-          i++;
+        const kEnd = this.scanKey(i);
+        const kEscaped = this.keyEscaped;
+        if (body.charCodeAt(kEnd) !== EQ) {
+          const key = this.name(kStart, kEnd, kEscaped, true);
+          return this.fail(start, startLine, kEnd, 'syntax', `missing tag value for ${quote(key)}`);
         }
-        const kEnd = i;
-        i++;
+        i = kEnd + 1;
         const vStart = i;
         let vEscaped = false;
         c = i < len ? body.charCodeAt(i) : NL;
@@ -435,30 +450,17 @@ class LineParser {
     let fieldIndex = 0;
     for (; ; fieldIndex++) {
       const kStart = i;
-      let kEscaped = false;
       c = i < len ? body.charCodeAt(i) : NL;
       if (c === EQ || c === COMMA || c === SP || c === TAB || c === NL || (c === CR && this.crEndsLine(i))) {
         return this.fail(start, startLine, i, 'syntax', 'missing field key');
       }
-      for (;;) {
-        c = i < len ? body.charCodeAt(i) : NL;
-        if (c === EQ) break;
-        if (c === COMMA || c === SP || c === NL || (c === CR && this.crEndsLine(i))) {
-          const key = this.name(kStart, i, kEscaped, true);
-          return this.fail(start, startLine, i, 'syntax', `missing field value for ${quote(key)}`);
-        }
-        if (c === BSL) {
-          kEscaped = true;
-          const n = body.charCodeAt(i + 1);
-          if (n === COMMA || n === SP || n === EQ) {
-            i += 2;
-            continue;
-          }
-        }
-        i++;
+      const kEnd = this.scanKey(i);
+      const kEscaped = this.keyEscaped;
+      if (body.charCodeAt(kEnd) !== EQ) {
+        const key = this.name(kStart, kEnd, kEscaped, true);
+        return this.fail(start, startLine, kEnd, 'syntax', `missing field value for ${quote(key)}`);
       }
-      const kEnd = i;
-      i++;
+      i = kEnd + 1;
       const vStart = i;
       c = i < len ? body.charCodeAt(i) : NL;
 
