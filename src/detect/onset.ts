@@ -1,7 +1,9 @@
 /**
- * Onset filter: reports an anomaly once, at its start, and stays quiet for a refractory period
- * after it (the score is 0 for the next `refractoryPoints` points once a point scores at or above
- * `fireAt`).
+ * Onset filter: reports an anomaly once, at its start, and stays quiet until the anomaly is over.
+ * A point scoring at or above `fireAt` is a detection; after it the score is 0 for the next
+ * `refractoryPoints` points, and after that too until the score has fallen below `rearmBelow`
+ * (the filter is a Schmitt trigger: it fires on the way up through `fireAt` and re-arms on the
+ * way down through `rearmBelow`).
  *
  * Why: a benchmark that counts every anomalous row outside a labelled window as a false positive
  * (NAB does) and rewards only the earliest detection inside one charges a detector for every row
@@ -10,6 +12,12 @@
  * the same suppression at the signal level. So the engine scores with the plain detector, and the
  * NAB bench with the detector behind this filter, which is what turns scores into one-row "signals".
  *
+ * Why the re-arm level: an incident that outlasts the refractory period kept its score above the
+ * fire level, and without it was reported a second time the point the period ended (NAB: ~10 of
+ * 147 false positives were such repeats, 100 points after the first report). Requiring the score
+ * to have fallen below 1 (a level seen about once in ten points) in between reports a new rise, not
+ * a continuing one.
+ *
  * One exception: a score that a range novelty produced (detector {@link RANGE_DETECTOR}: a value or
  * level beyond everything the series has shown, range.ts) is reported even during the refractory
  * period, and starts it again. A new extreme is news however recent the last report (a second
@@ -17,7 +25,7 @@
  * one incident the way a raised likelihood does.
  *
  * The refractory counts points, not time: the filter sees only what the detector sees. State: one
- * number (points left), kept in the snapshot with the inner detector's bytes.
+ * numbers (points left, armed), kept in the snapshot with the inner detector's bytes.
  */
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
@@ -36,6 +44,13 @@ export const ONSET_DEFAULTS = Object.freeze({
    * windows span ~10% of a file (100-400 rows); 100 covers most of one (400 loses ~6 points).
    */
   refractoryPoints: 100,
+  /**
+   * After a detection, the score must fall below this before another one counts (in the inner
+   * detector's units; for the likelihood, 1 = a level seen once in ten points). Half the fire
+   * level: low enough that noise around the fire level does not re-arm it, high enough that an
+   * incident's calm stretch does (NAB: 0.5 and 1.5 both score ~0.5 lower than 1).
+   */
+  rearmBelow: 1,
 });
 
 /** Options of {@link onsetFactory}. */
@@ -44,11 +59,14 @@ export interface OnsetOptions {
   fireAt?: number;
   /** points scored 0 after a detection (default 100) */
   refractoryPoints?: number;
+  /** after a detection, no other until the score has been below this (default 1; at most fireAt) */
+  rearmBelow?: number;
 }
 
-const SNAPSHOT_VERSION = 1;
-/** Heap of the wrapper object on top of the inner detector (object, one boxed number, result). */
-export const ONSET_OBJECT_OVERHEAD_BYTES = 60;
+/** Version 2 adds the armed flag (version 1 snapshots restore armed). */
+const SNAPSHOT_VERSION = 2;
+/** Heap of the wrapper object on top of the inner detector (object, one boxed number, a flag, result). */
+export const ONSET_OBJECT_OVERHEAD_BYTES = 64;
 
 function resolveOnset(options: OnsetOptions): Readonly<Required<OnsetOptions>> {
   const o = { ...ONSET_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
@@ -58,11 +76,18 @@ function resolveOnset(options: OnsetOptions): Readonly<Required<OnsetOptions>> {
   if (typeof o.refractoryPoints !== 'number' || !Number.isInteger(o.refractoryPoints) || o.refractoryPoints < 0) {
     throw new RangeError(`onset option refractoryPoints must be a non-negative integer, got ${String(o.refractoryPoints)}`);
   }
+  if (typeof o.rearmBelow !== 'number' || !Number.isFinite(o.rearmBelow) || o.rearmBelow > o.fireAt) {
+    throw new RangeError(
+      `onset option rearmBelow must be a finite number no larger than fireAt (${String(o.fireAt)}), got ${String(o.rearmBelow)}`,
+    );
+  }
   return Object.freeze(o);
 }
 
 class OnsetDetector implements SeriesDetector {
   private quiet = 0;
+  /** false from a detection until the score falls below rearmBelow */
+  private armed = true;
 
   constructor(
     private readonly o: Readonly<Required<OnsetOptions>>,
@@ -70,7 +95,7 @@ class OnsetDetector implements SeriesDetector {
   ) {}
 
   get stateBytes(): number {
-    return this.inner.stateBytes + 8 + ONSET_OBJECT_OVERHEAD_BYTES;
+    return this.inner.stateBytes + 16 + ONSET_OBJECT_OVERHEAD_BYTES;
   }
 
   update(tsMs: number, value: number): AnomalyScore {
@@ -83,40 +108,55 @@ class OnsetDetector implements SeriesDetector {
   }
 
   private filter(s: AnomalyScore): AnomalyScore {
-    if (s.detector === RANGE_DETECTOR && s.score >= this.o.fireAt) {
-      this.quiet = this.o.refractoryPoints;
+    const o = this.o;
+    if (s.score < o.rearmBelow) this.armed = true;
+    if (s.detector === RANGE_DETECTOR && s.score >= o.fireAt) {
+      this.fired();
     } else if (this.quiet > 0) {
-      // the inner detector has learned the point; only the report is silenced
       this.quiet -= 1;
-      s.score = 0;
-      s.direction = 'none';
-    } else if (s.score >= this.o.fireAt) {
-      this.quiet = this.o.refractoryPoints;
+      silence(s);
+    } else if (s.score >= o.fireAt) {
+      if (this.armed) this.fired();
+      else silence(s);
     }
     return s;
   }
 
+  private fired(): void {
+    this.quiet = this.o.refractoryPoints;
+    this.armed = false;
+  }
+
   snapshot(): Uint8Array {
     const inner = this.inner.snapshot();
-    const w = new SnapshotWriter(SnapshotKind.onset, SNAPSHOT_VERSION, 8 + 4 + inner.length);
+    const w = new SnapshotWriter(SnapshotKind.onset, SNAPSHOT_VERSION, 8 + 8 + 4 + inner.length);
     w.f64(this.quiet);
+    w.f64(this.armed ? 1 : 0);
     w.u32(inner.length);
     w.raw(inner);
     return w.finish();
   }
 
   /** restores the wrapper's state; returns the inner detector's bytes */
-  static innerOf(bytes: Uint8Array): { quiet: number; inner: Uint8Array } {
-    const r = new SnapshotReader(bytes, SnapshotKind.onset, [SNAPSHOT_VERSION], 'onset filter');
+  static innerOf(bytes: Uint8Array): { quiet: number; armed: boolean; inner: Uint8Array } {
+    const r = new SnapshotReader(bytes, SnapshotKind.onset, [1, SNAPSHOT_VERSION], 'onset filter');
     const quiet = r.f64();
+    const armed = r.version === 1 ? true : r.f64() !== 0;
     const inner = r.raw(r.u32());
     r.end();
-    return { quiet, inner };
+    return { quiet, armed, inner };
   }
 
-  restoreQuiet(quiet: number): void {
+  restore(quiet: number, armed: boolean): void {
     this.quiet = quiet;
+    this.armed = armed;
   }
+}
+
+/** the inner detector has learned the point; only the report is silenced */
+function silence(s: AnomalyScore): void {
+  s.score = 0;
+  s.direction = 'none';
 }
 
 /**
@@ -128,9 +168,9 @@ export function onsetFactory(inner: DetectorFactory, options: OnsetOptions = {})
   return {
     create(snapshot?: Uint8Array): SeriesDetector {
       if (snapshot === undefined) return new OnsetDetector(o, inner.create());
-      const { quiet, inner: bytes } = OnsetDetector.innerOf(snapshot);
+      const { quiet, armed, inner: bytes } = OnsetDetector.innerOf(snapshot);
       const d = new OnsetDetector(o, inner.create(bytes));
-      d.restoreQuiet(quiet);
+      d.restore(quiet, armed);
       return d;
     },
   };

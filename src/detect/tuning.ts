@@ -60,4 +60,5 @@ export const SENSITIVITY_KNOBS: readonly SensitivityKnob[] = [
   })),
   knob('onset.fireAt', ONSET_DEFAULTS.fireAt, (v) => ({ onset: { fireAt: v } })),
   knob('onset.refractoryPoints', ONSET_DEFAULTS.refractoryPoints, (v) => ({ onset: { refractoryPoints: v } }), true),
+  knob('onset.rearmBelow', ONSET_DEFAULTS.rearmBelow, (v) => ({ onset: { rearmBelow: v } })),
 ];
