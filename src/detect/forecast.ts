@@ -62,7 +62,11 @@
  *
  * Trust: nothing is predicted before {@link DEFAULT_MIN_HISTORY_MS} of history, and a crossing
  * needs the slope to be {@link DEFAULT_MIN_SLOPE_T} standard errors away from zero (or the fit to
- * be past the limit already), so a noisy flat series predicts nothing.
+ * be past the limit already), so a noisy flat series predicts nothing. The confirming window
+ * ({@link CONFIRM_HALF_LIFE_MS}) must also hold at least one half-life of seasonally adjusted data,
+ * so the first crossing can come half a day after the seasonal fit became usable: a few hours of
+ * trend right after one day of history read a day that differs from the first (a Monday after a
+ * Sunday) as a trend.
  */
 import {
   STATE_ARRAY_OVERHEAD_BYTES,
@@ -498,6 +502,11 @@ class ForecastModel {
     const sse = Math.max(0, s[o + 5]! - a * s[o + 3]! - b * s[o + 4]!);
     const nEff = (s0 * s0) / s[o + 6]!;
     if (nEff < MIN_WINDOW_POINTS) return false;
+    // ... holding at least one half-life of data: a window of a few hours' points, just after the
+    // seasonal fit became usable, reads a leftover of the daily pattern as a trend (for weights
+    // decaying per point by r, sum w / sum w^2 = (1 + r) / (1 + r^n): 1 when empty, 4/3 once
+    // n points span one half-life, 2 in the long run; no clock or sampling interval needed)
+    if (3 * s0 < 4 * s[o + 6]!) return false;
     const se = Math.sqrt(((sse / (s0 * (1 - 2 / nEff))) * (s[o + 6]! / s0) * s0) / det);
     return this.sign * b >= this.minSlopeT * se;
   }
