@@ -6,6 +6,7 @@ import { gaussian, mulberry32 } from '../../test/support/random.ts';
 import type { DetectorChoice } from '../config/types.ts';
 import type { AnomalyScore } from '../domain/types.ts';
 import {
+  LIKELIHOOD_MIN_POINTS,
   LIKELIHOOD_SCORE_FLOOR,
   LIKELIHOOD_STAGE_BYTES,
   RANGE_NOVELTY_LIKELIHOOD,
@@ -406,6 +407,18 @@ describe('combined detector: likelihood stage', () => {
     const scores = jumpSeries(400, 200).map(([t, v]) => d.update(t, v).score);
     expect(Math.max(...scores.slice(0, 299))).toBe(0);
     expect(Math.max(...scores.slice(299))).toBeGreaterThan(0);
+  });
+
+  it('by default a new extreme is judged from point LIKELIHOOD_MIN_POINTS (150) on, and not before', () => {
+    // a jump of 30 sigmas at point 200 (NAB's shortest file starts scoring at row 169): reported
+    // as a range novelty; the same jump at point 100 is still warm-up and reports nothing
+    const late = createCombinedDetector({ output: 'likelihood' });
+    const lateScores = jumpSeries(260, 200).map(([t, v]) => late.update(t, v));
+    expect(LIKELIHOOD_MIN_POINTS).toBe(150);
+    expect(lateScores[200]).toMatchObject({ score: RANGE_NOVELTY_LIKELIHOOD, detector: RANGE_DETECTOR });
+    const early = createCombinedDetector({ output: 'likelihood' });
+    const earlyScores = jumpSeries(140, 100).map(([t, v]) => early.update(t, v).score);
+    expect(Math.max(...earlyScores)).toBe(0);
   });
 
   it("output 'score' stays within [0, 1] and a version-1 snapshot (before the likelihood stage) still restores", () => {

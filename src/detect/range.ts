@@ -33,8 +33,8 @@ export const RANGE_DEFAULTS = Object.freeze({
    * by < 2 points; 0.2 loses ~3).
    */
   tolerance: 0.05,
-  /** values learned before anything is judged (as the likelihood stage: a few hundred) */
-  warmupPoints: 300,
+  /** values learned before anything is judged (as the likelihood stage, LIKELIHOOD_MIN_POINTS) */
+  warmupPoints: 150,
   /** values before the level range starts to learn (the recent mean is then a mean of several points) */
   levelSkipPoints: 20,
 });
@@ -43,7 +43,7 @@ export const RANGE_DEFAULTS = Object.freeze({
 export interface RangeOptions {
   /** fraction of the range a value must exceed it by (default 0.05) */
   tolerance?: number;
-  /** values learned before anything is judged (default 300) */
+  /** values learned before anything is judged (default 150) */
   warmupPoints?: number;
   /** values before the level range learns (default 20) */
   levelSkipPoints?: number;
