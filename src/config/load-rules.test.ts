@@ -121,7 +121,7 @@ describe('loadRules: the default rules folder', () => {
       ['api_requests', 'api_errors/api_requests', 'api_latency_p95_ms', 'integration_failures', 'quota_used_ratio', 'auth_failures'].sort(),
     );
     const errorRate = bundle.rules.rules.find((r) => r.name === 'error_rate_rise');
-    expect(errorRate?.ratio).toEqual({ numerator: 'api_errors', denominator: 'api_requests', minDenominator: 50 });
+    expect(errorRate?.ratio).toEqual({ numerator: 'api_errors', denominator: 'api_requests', minDenominator: 50, minNumerator: 3 });
     expect(errorRate?.metric).toBeUndefined();
     expect(errorRate?.runbookUrl).toMatch(/^https:\/\/kb\.example\.com\//);
     expect(bundle.routing.queues.security).toEqual({ queue: 'secops', email: 'secops@support.example.com' });
@@ -467,6 +467,23 @@ describe('loadRules: broken folders name the file, line and path', () => {
           at: 'min_denominator: |5\n',
         },
       ],
+    ],
+    [
+      'min_numerator on a metric rule',
+      [{ file: 'rules.yaml', replace: '    metric: auth_failures\n', with: '    metric: auth_failures\n    min_numerator: 3\n' }],
+      [
+        {
+          file: 'rules.yaml',
+          path: 'rules[5].min_numerator',
+          message: 'min_numerator only applies to ratio rules',
+          at: 'min_numerator: |3\n',
+        },
+      ],
+    ],
+    [
+      'a negative min_numerator',
+      [{ file: 'rules.yaml', replace: 'min_numerator: 3 ', with: 'min_numerator: -1 ' }],
+      [{ file: 'rules.yaml', path: 'rules[1].min_numerator', message: 'must be >= 0, got -1', at: 'min_numerator: |-1' }],
     ],
     [
       'wrong type',

@@ -427,6 +427,7 @@ const ruleSchema = z
     metric: metricSchema.optional(),
     ratio: ratioSchema.optional(),
     min_denominator: nonNegative.optional(),
+    min_numerator: nonNegative.optional(),
     detector: z.enum(['seasonal', 'drift', 'combined']).optional(),
     direction: z.enum(['up', 'down', 'both']).optional(),
     domain: z.enum(DOMAINS),
@@ -452,6 +453,8 @@ const ruleSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'a rule needs exactly one of metric or ratio' });
     if (r.min_denominator !== undefined && r.ratio === undefined)
       ctx.addIssue({ code: 'custom', path: ['min_denominator'], message: 'min_denominator only applies to ratio rules' });
+    if (r.min_numerator !== undefined && r.ratio === undefined)
+      ctx.addIssue({ code: 'custom', path: ['min_numerator'], message: 'min_numerator only applies to ratio rules' });
 
     const sev = r.severity ?? DEFAULTS.severity;
     const info = r.severity?.info;
@@ -484,6 +487,7 @@ const ruleSchema = z
       numerator: r.ratio.numerator,
       denominator: r.ratio.denominator,
       minDenominator: r.min_denominator ?? DEFAULTS.minDenominator,
+      ...defined({ minNumerator: r.min_numerator }),
     };
     return {
       name: r.name,

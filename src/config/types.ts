@@ -71,7 +71,11 @@ export interface RuleSpec {
   /** the watched series: a metric name, or `numerator/denominator` for ratio rules */
   series: string;
   metric?: string;
-  ratio?: { numerator: string; denominator: string; minDenominator: number };
+  /**
+   * ratio rules: points whose denominator is below `minDenominator` are skipped; points whose
+   * numerator is below `minNumerator` (when set) score 0 (the detector still learns them)
+   */
+  ratio?: { numerator: string; denominator: string; minDenominator: number; minNumerator?: number };
   detector: DetectorChoice;
   direction: DirectionChoice;
   domain: Domain;

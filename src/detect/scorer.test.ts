@@ -1,6 +1,6 @@
 /**
  * The scoring stage with a scripted detector: routing of points to rule watches and default
- * watches, the ratio join by timestamp, minDenominator and minValue, late points, the health
+ * watches, the ratio join by timestamp, minDenominator, minNumerator and minValue, late points, the health
  * view, dirty checkpoints and restoring them.
  */
 import { describe, expect, it } from 'vitest';
@@ -203,6 +203,64 @@ describe('late points and minValue', () => {
     score([pt('latency', 1, 190)]);
     expect(scorer.health('acme')[0]).toMatchObject({ score: 0, direction: 'none', observed: 190 });
     expect(scorer.health('acme')[0]!.anomalousSinceMs).toBeUndefined();
+  });
+});
+
+describe('minNumerator (ratio rules)', () => {
+  // a detector that scores a share of 3% or more as fully anomalous, and learns every point (expected = mean)
+  const shareFactory: DetectorFactory = {
+    create() {
+      let n = 0;
+      let sum = 0;
+      return {
+        stateBytes: 16,
+        update(_ts: number, value: number): AnomalyScore {
+          const expected = n === 0 ? value : sum / n;
+          n += 1;
+          sum += value;
+          const score = value >= 0.03 ? 1 : 0;
+          return { score, direction: score > 0 ? 'up' : 'none', expected, observed: value, deviation: 0, detector: 'share' };
+        },
+        snapshot: () => new Uint8Array(0),
+      };
+    },
+  };
+  const withFloor: Watch = {
+    ...errorRate,
+    ratio: { numerator: 'errors', denominator: 'requests', minDenominator: 50, minNumerator: 3 },
+    factory: shareFactory,
+  };
+
+  it.each<[string, number, number, number]>([
+    ['2 failures in 50 (4%) score 0: too few events', 2, 50, 0],
+    ['3 failures in 60 (5%) score as the detector says', 3, 60, 1],
+    ['30 failures in 1000 (3%) score as the detector says', 30, 1000, 1],
+  ])('%s', (_name, errors, requests, want) => {
+    const { out, score } = setup({ watches: [withFloor] });
+    score([pt('errors', 10, errors), pt('requests', 10, requests)]);
+    expect(out.map((p) => [p.value, p.score.score, p.score.direction])).toEqual([[errors / requests, want, want ? 'up' : 'none']]);
+  });
+
+  it('the detector still learns a point with too few events (its mean moves)', () => {
+    const { out, score } = setup({ watches: [withFloor] });
+    score([
+      pt('errors', 10, 0),
+      pt('requests', 10, 100),
+      pt('errors', 20, 2),
+      pt('requests', 20, 50),
+      pt('errors', 30, 0),
+      pt('requests', 30, 100),
+    ]);
+    expect(out.map((p) => p.score.score)).toEqual([0, 0, 0]);
+    expect(out[2]!.score.expected).toBeCloseTo(0.02);
+  });
+
+  it('without minNumerator a handful of events scores like any other share', () => {
+    const { out, score } = setup({
+      watches: [{ ...withFloor, ratio: { numerator: 'errors', denominator: 'requests', minDenominator: 50 } }],
+    });
+    score([pt('errors', 10, 2), pt('requests', 10, 50)]);
+    expect(out[0]!.score.score).toBe(1);
   });
 });
 

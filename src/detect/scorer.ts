@@ -27,7 +27,11 @@ export interface Watch {
   /** display name of the series: metric or `numerator/denominator` */
   series: string;
   metric?: string;
-  ratio?: { numerator: string; denominator: string; minDenominator: number };
+  /**
+   * the ratio of two metrics joined by timestamp: points with a denominator below `minDenominator`
+   * are skipped, points with a numerator below `minNumerator` always score 0 (learned all the same)
+   */
+  ratio?: { numerator: string; denominator: string; minDenominator: number; minNumerator?: number };
   /** points with observed values below this always score 0 (the detector still learns from them) */
   minValue?: number;
   factory: DetectorFactory;
@@ -324,7 +328,16 @@ export function createScorer(options: ScorerOptions): Scorer {
   const scratch: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: '' };
   const out: ScoredPoint = { account: '', watch: options.watches[0] ?? defaultRoute('').watch, tsMs: 0, value: 0, score: scratch };
 
-  const feed = (account: string, a: AccountSeries, i: number, tsMs: number, value: number, onScored: (p: ScoredPoint) => void) => {
+  /** `count`: a ratio point's numerator (NaN for a metric), held against the watch's minNumerator */
+  const feed = (
+    account: string,
+    a: AccountSeries,
+    i: number,
+    tsMs: number,
+    value: number,
+    onScored: (p: ScoredPoint) => void,
+    count = NaN,
+  ) => {
     if (tsMs < a.nums[i * SLOTS + S_LAST]!) {
       stats.late += 1;
       return;
@@ -336,7 +349,10 @@ export function createScorer(options: ScorerOptions): Scorer {
     const score = det.updateInto ? det.updateInto(tsMs, value, scratch) : det.update(tsMs, value);
     // below the rule's floor the detector still learns, but the point counts as normal
     // (e.g. 3 failed webhooks on an account that usually has 0 is not an incident)
-    if (watch.minValue !== undefined && value < watch.minValue && score.score > 0) {
+    // ... and a ratio over a handful of events: 2 failed requests out of 50 is a 4% error rate, and
+    // on an account that fails 1 in 300 a chance pair of them, not an incident
+    const fewEvents = count < (watch.ratio?.minNumerator ?? -Infinity);
+    if (((watch.minValue !== undefined && value < watch.minValue) || fewEvents) && score.score > 0) {
       score.score = 0;
       score.direction = 'none';
     }
@@ -398,7 +414,7 @@ export function createScorer(options: ScorerOptions): Scorer {
               const num = j[at + J_NUM_VALUE]!;
               j[at + J_NUM_MS] = NaN;
               j[at + J_DEN_MS] = NaN;
-              if (den >= w.ratio.minDenominator && den > 0) feed(account, a, i, p.tsMs, num / den, onScored);
+              if (den >= w.ratio.minDenominator && den > 0) feed(account, a, i, p.tsMs, num / den, onScored, num);
             }
           }
         }
