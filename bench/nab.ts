@@ -161,6 +161,9 @@ function main(): number {
   const keepDir = keepAt >= 0 ? argv[keepAt + 1] : undefined;
   if (keepAt >= 0 && keepDir === undefined) throw new Error('--keep needs a folder');
   const t0 = Date.now();
+  if (!fs.existsSync(SCORER)) {
+    throw new Error(`NAB scorer not found at ${SCORER}: put shared/bench beside the repository or set NAB_SCORER`);
+  }
   const corpus = loadCorpus(path.join(NAB_DIR, 'data'));
   const dir = keepDir !== undefined ? path.resolve(keepDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'forewarn-nab-'));
   fs.mkdirSync(dir, { recursive: true });
@@ -214,4 +217,12 @@ function main(): number {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    process.exitCode = main();
+  } catch (err) {
+    // a missing corpus or scorer is a setup problem: say what and where, without a stack trace
+    console.error(`bench:nab: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
+  }
+}
