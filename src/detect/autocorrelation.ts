@@ -19,6 +19,8 @@
  * State: five doubles of the detector's state array (the last deviation and the four running
  * means), all 0 for a fresh series; the point count is the caller's. Pure; no clock.
  */
+import { FINITE, checkNumbers, withDefaults } from './options.ts';
+import type { NumberRule } from './options.ts';
 import type { DetectorState } from './snapshot.ts';
 
 /** Default options; see {@link AutocorrelationOptions}. */
@@ -59,18 +61,14 @@ export const AUTOCORRELATION_STATE_BYTES = AUTOCORRELATION_SLOTS * 8;
 /** Added to the mean squares so a constant series has a correlation of 0, not 0/0. */
 const TINY = 1e-12;
 
+/** the windows' rule: at least one point */
+const AT_LEAST_ONE: NumberRule = { says: 'a number >= 1', ok: (v) => v >= 1 };
+
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveAutocorrelationOptions(options: AutocorrelationOptions = {}): Readonly<Required<AutocorrelationOptions>> {
-  const o = { ...AUTOCORRELATION_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  for (const k of ['shortPoints', 'longPoints'] as const) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
-      throw new RangeError(`autocorrelation option ${k} must be a number >= 1, got ${String(v)}`);
-    }
-  }
-  if (typeof o.zHandicap !== 'number' || !Number.isFinite(o.zHandicap)) {
-    throw new RangeError(`autocorrelation option zHandicap must be a finite number, got ${String(o.zHandicap)}`);
-  }
+  const o = withDefaults<Required<AutocorrelationOptions>>(AUTOCORRELATION_DEFAULTS, options);
+  checkNumbers('autocorrelation', o, ['shortPoints', 'longPoints'], AT_LEAST_ONE);
+  checkNumbers('autocorrelation', o, ['zHandicap'], FINITE);
   return Object.freeze(o);
 }
 

@@ -36,6 +36,7 @@
  * detector that drifting is typical; B still absorbs it over `baselineTauMs`). Warm-up: the score is 0 until the drift has seen `warmupMs` of
  * data (and, when deseasonalising, only data after the seasonal baseline is itself warm counts).
  */
+import { NON_NEGATIVE, POSITIVE, checkNumbers, withDefaults } from './options.ts';
 import type { DirectionChoice } from '../config/types.ts';
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
@@ -127,20 +128,9 @@ export type ResolvedDriftOptions = Readonly<Required<Omit<DriftOptions, 'seasona
 
 /** Validates and fills in defaults; throws RangeError naming the bad option. */
 export function resolveDriftOptions(options: DriftOptions): ResolvedDriftOptions {
-  const o: Record<string, unknown> = { ...DRIFT_DEFAULTS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
-  for (const k of ['fastTauMs', 'baselineTauMs', 'zSoftness']) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`drift option ${k} must be a positive number, got ${String(v)}`);
-    }
-  }
-  for (const k of ['warmupMs', 'warmupPoints', 'zFloor', 'minScale', 'relativeScaleFloor']) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`drift option ${k} must be a non-negative number, got ${String(v)}`);
-    }
-  }
+  const o = withDefaults<Record<string, unknown>>(DRIFT_DEFAULTS, options);
+  checkNumbers('drift', o, ['fastTauMs', 'baselineTauMs', 'zSoftness'], POSITIVE);
+  checkNumbers('drift', o, ['warmupMs', 'warmupPoints', 'zFloor', 'minScale', 'relativeScaleFloor'], NON_NEGATIVE);
   if (o.direction !== 'up' && o.direction !== 'down' && o.direction !== 'both') {
     throw new RangeError(`drift option direction must be up, down or both, got ${String(o.direction)}`);
   }

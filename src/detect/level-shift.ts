@@ -18,6 +18,7 @@
  * State: three doubles of the detector's state array (mean, variance, recent mean) and the count
  * of values learned, kept by the caller. Pure; no clock.
  */
+import { POSITIVE, checkNumbers, withDefaults } from './options.ts';
 import { EW_GAUSSIAN_SLOTS, EW_GAUSSIAN_STATE_BYTES, EW_MEAN, EW_RECENT, EW_VARIANCE, ewLearn } from './ew-gaussian.ts';
 import type { DetectorState } from './snapshot.ts';
 
@@ -50,13 +51,8 @@ export const LEVEL_SHIFT_STATE_BYTES = EW_GAUSSIAN_STATE_BYTES;
 
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveLevelShiftOptions(options: LevelShiftOptions = {}): Readonly<Required<LevelShiftOptions>> {
-  const o = { ...LEVEL_SHIFT_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  for (const k of ['longPoints', 'recentPoints'] as const) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`level shift option ${k} must be a positive number, got ${String(v)}`);
-    }
-  }
+  const o = withDefaults<Required<LevelShiftOptions>>(LEVEL_SHIFT_DEFAULTS, options);
+  checkNumbers('level shift', o, ['longPoints', 'recentPoints'], POSITIVE);
   return Object.freeze(o);
 }
 

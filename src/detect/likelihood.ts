@@ -21,6 +21,7 @@
  * State: three doubles of the detector's state array (mean, variance, recent mean) and the count
  * of raw scores learned, kept by the caller. Pure; no clock.
  */
+import { POSITIVE, checkNumbers, withDefaults } from './options.ts';
 import { EW_GAUSSIAN_SLOTS, EW_GAUSSIAN_STATE_BYTES, EW_MEAN, EW_RECENT, EW_VARIANCE, ewLearn } from './ew-gaussian.ts';
 import type { DetectorState } from './snapshot.ts';
 
@@ -92,13 +93,8 @@ export function tailLog10(z: number): number {
 
 /** Validates likelihood options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveLikelihoodOptions(options: LikelihoodOptions = {}): Readonly<Required<LikelihoodOptions>> {
-  const o = { ...LIKELIHOOD_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  for (const k of ['shortPoints', 'longPoints', 'rawCap'] as const) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`likelihood option ${k} must be a positive number, got ${String(v)}`);
-    }
-  }
+  const o = withDefaults<Required<LikelihoodOptions>>(LIKELIHOOD_DEFAULTS, options);
+  checkNumbers('likelihood', o, ['shortPoints', 'longPoints', 'rawCap'], POSITIVE);
   return Object.freeze(o);
 }
 

@@ -26,6 +26,7 @@
  * The refractory counts points, not time: the filter sees only what the detector sees. State: two
  * numbers (points left, armed), kept in the snapshot with the inner detector's bytes.
  */
+import { FINITE, checkNumbers, withDefaults } from './options.ts';
 import type { AnomalyScore } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
 import { RANGE_DETECTOR } from './range.ts';
@@ -69,18 +70,13 @@ const SNAPSHOT_VERSION = 2;
 export const ONSET_OBJECT_OVERHEAD_BYTES = 64;
 
 function resolveOnset(options: OnsetOptions): Readonly<Required<OnsetOptions>> {
-  const o = { ...ONSET_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  if (typeof o.fireAt !== 'number' || !Number.isFinite(o.fireAt)) {
-    throw new RangeError(`onset option fireAt must be a finite number, got ${String(o.fireAt)}`);
-  }
-  if (typeof o.refractoryPoints !== 'number' || !Number.isInteger(o.refractoryPoints) || o.refractoryPoints < 0) {
-    throw new RangeError(`onset option refractoryPoints must be a non-negative integer, got ${String(o.refractoryPoints)}`);
-  }
-  if (typeof o.rearmBelow !== 'number' || !Number.isFinite(o.rearmBelow) || o.rearmBelow > o.fireAt) {
-    throw new RangeError(
-      `onset option rearmBelow must be a finite number no larger than fireAt (${String(o.fireAt)}), got ${String(o.rearmBelow)}`,
-    );
-  }
+  const o = withDefaults<Required<OnsetOptions>>(ONSET_DEFAULTS, options);
+  checkNumbers('onset', o, ['fireAt'], FINITE);
+  checkNumbers('onset', o, ['refractoryPoints'], { says: 'a non-negative integer', ok: (v) => Number.isInteger(v) && v >= 0 });
+  checkNumbers('onset', o, ['rearmBelow'], {
+    says: `a finite number no larger than fireAt (${String(o.fireAt)})`,
+    ok: (v) => v <= o.fireAt,
+  });
   return Object.freeze(o);
 }
 

@@ -20,6 +20,7 @@
  * State: five doubles of the detector's state array (min, max, level min, level max, values
  * learned), all 0 for a fresh series. Pure; no clock.
  */
+import { NON_NEGATIVE, checkNumbers, withDefaults } from './options.ts';
 import type { DetectorState } from './snapshot.ts';
 
 /** The `detector` name of a score that a range novelty produced (see onset.ts: it is reported even during a refractory period). */
@@ -62,13 +63,8 @@ export const RANGE_STATE_BYTES = RANGE_SLOTS * 8;
 
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveRangeOptions(options: RangeOptions = {}): Readonly<Required<RangeOptions>> {
-  const o = { ...RANGE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  for (const k of ['tolerance', 'warmupPoints', 'levelSkipPoints'] as const) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`range option ${k} must be a non-negative number, got ${String(v)}`);
-    }
-  }
+  const o = withDefaults<Required<RangeOptions>>(RANGE_DEFAULTS, options);
+  checkNumbers('range', o, ['tolerance', 'warmupPoints', 'levelSkipPoints'], NON_NEGATIVE);
   return Object.freeze(o);
 }
 

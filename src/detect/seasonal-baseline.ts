@@ -48,6 +48,7 @@
  * restored detector continues exactly. The algorithm itself is a {@link SeasonalModel}, one per
  * factory, shared by every series and by the drift and combined detectors that embed it.
  */
+import { NON_NEGATIVE, POSITIVE, checkNumbers, withDefaults } from './options.ts';
 import type { DirectionChoice } from '../config/types.ts';
 import type { AnomalyScore, Direction } from '../domain/types.ts';
 import type { DetectorFactory, SeriesDetector } from './detector.ts';
@@ -214,20 +215,9 @@ const resolvedSet = new WeakSet<object>();
 /** Validates options and fills in defaults; throws RangeError naming the bad option. */
 export function resolveSeasonalOptions(options: SeasonalBaselineOptions | ResolvedSeasonalOptions = {}): ResolvedSeasonalOptions {
   if (resolvedSet.has(options)) return options as ResolvedSeasonalOptions;
-  const o: Record<string, unknown> = { ...SEASONAL_DEFAULTS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
-  for (const k of ['levelTauMs', 'seasonalMemoryHours', 'zSoftness']) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`seasonal baseline option ${k} must be a positive number, got ${String(v)}`);
-    }
-  }
-  for (const k of ['warmupMs', 'warmupPoints', 'zFloor', 'minScale', 'relativeScaleFloor']) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RangeError(`seasonal baseline option ${k} must be a non-negative number, got ${String(v)}`);
-    }
-  }
+  const o = withDefaults<Record<string, unknown>>(SEASONAL_DEFAULTS, options);
+  checkNumbers('seasonal baseline', o, ['levelTauMs', 'seasonalMemoryHours', 'zSoftness'], POSITIVE);
+  checkNumbers('seasonal baseline', o, ['warmupMs', 'warmupPoints', 'zFloor', 'minScale', 'relativeScaleFloor'], NON_NEGATIVE);
   const offset = o.utcOffsetMinutes;
   if (typeof offset !== 'number' || !Number.isFinite(offset) || Math.abs(offset) > 24 * 60) {
     throw new RangeError(`seasonal baseline option utcOffsetMinutes must be within +-1440, got ${String(offset)}`);
