@@ -408,6 +408,12 @@ describe('forecast streams (watches with a limit)', () => {
     ).toEqual([seriesKey('acme', 'latency_creep'), seriesKey('acme', 'latency_creep:forecast')].sort());
   });
 
+  it('an unreadable forecast checkpoint starts the forecast stream afresh instead of failing the batch', () => {
+    const { out, score } = setup({ watches: [limited], loadSnapshot: () => new Uint8Array([1, 2, 3]) });
+    expect(score([pt('latency', 1, 120)])).toEqual({ scored: 2, late: 0 });
+    expect(out.map((p) => p.watch.id)).toEqual(['latency_creep:forecast', 'latency_creep']);
+  });
+
   it('a restarted scorer continues the forecast from its checkpoint: the same crossing as without the restart', () => {
     const whole = setup({ watches: [limited] });
     whole.score(climb(0, 700));

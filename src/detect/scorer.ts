@@ -246,42 +246,42 @@ export function createScorer(options: ScorerOptions): Scorer {
     return a;
   };
 
-  const detectorOf = (account: string, a: AccountSeries, i: number): SeriesDetector => {
-    let det = a.models[i] as SeriesDetector | undefined;
-    if (!det) {
-      const watch = a.routes[i]!.watch;
-      const snap = options.loadSnapshot?.(seriesKey(account, watch.id));
-      const factory = factoryOf(watch, options.utcOffsetOf?.(account) ?? 0);
-      try {
-        det = factory.create(snap);
-      } catch {
-        // a checkpoint from an incompatible version or other options: start the series afresh
-        det = factory.create();
-      }
-      a.models[i] = det;
+  /**
+   * The model of series `i` of account `a`, created on its first point: restored from its
+   * checkpoint when there is one, else (or when the checkpoint is from an incompatible version or
+   * other options) fresh.
+   */
+  const modelOf = <M extends SeriesDetector | Forecaster>(
+    account: string,
+    a: AccountSeries,
+    i: number,
+    factory: { create(snapshot?: Uint8Array): M },
+  ): M => {
+    const snap = options.loadSnapshot?.(seriesKey(account, a.routes[i]!.watch.id));
+    let model: M;
+    try {
+      model = factory.create(snap);
+    } catch {
+      model = factory.create();
     }
-    return det;
+    a.models[i] = model;
+    return model;
   };
+  const detectorOf = (account: string, a: AccountSeries, i: number): SeriesDetector =>
+    (a.models[i] as SeriesDetector | undefined) ??
+    modelOf(account, a, i, factoryOf(a.routes[i]!.watch, options.utcOffsetOf?.(account) ?? 0));
 
   // one forecaster factory per limit, built once: its forecasters share the model
   const forecasters = new Map<LimitSpec, ForecasterFactory>();
   const forecasterOf = (account: string, a: AccountSeries, i: number, limit: LimitSpec): Forecaster => {
-    let f = a.models[i] as Forecaster | undefined;
-    if (!f) {
-      let factory = forecasters.get(limit);
-      if (!factory) {
-        factory = forecasterFactory({ limit: limit.value, when: limit.when, horizonMs: limit.horizonMs });
-        forecasters.set(limit, factory);
-      }
-      const snap = options.loadSnapshot?.(seriesKey(account, a.routes[i]!.watch.id));
-      try {
-        f = factory.create(snap);
-      } catch {
-        f = factory.create();
-      }
-      a.models[i] = f;
+    const f = a.models[i] as Forecaster | undefined;
+    if (f) return f;
+    let factory = forecasters.get(limit);
+    if (!factory) {
+      factory = forecasterFactory({ limit: limit.value, when: limit.when, horizonMs: limit.horizonMs });
+      forecasters.set(limit, factory);
     }
-    return f;
+    return modelOf(account, a, i, factory);
   };
   const fc = emptyForecast();
   const fcScore: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: 'forecast' };
