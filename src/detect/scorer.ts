@@ -283,6 +283,25 @@ export function createScorer(options: ScorerOptions): Scorer {
     }
     return modelOf(account, a, i, factory);
   };
+  /** keeps a series' latest score in its slots (all but S_SINCE, which the two kinds of stream use differently) */
+  const record = (nums: number[], at: number, tsMs: number, score: AnomalyScore): void => {
+    nums[at + S_LAST] = tsMs;
+    nums[at + S_DIRTY] = 1;
+    nums[at + S_SCORE] = score.score;
+    nums[at + S_DIRECTION] = directionCode(score.direction);
+    nums[at + S_EXPECTED] = score.expected;
+    nums[at + S_OBSERVED] = score.observed;
+  };
+  /** counts a scored point and hands it on (in the reused `out`) */
+  const emit = (account: string, watch: Watch, tsMs: number, value: number, score: AnomalyScore, onScored: (p: ScoredPoint) => void) => {
+    stats.scored += 1;
+    out.account = account;
+    out.watch = watch;
+    out.tsMs = tsMs;
+    out.value = value;
+    out.score = score;
+    onScored(out);
+  };
   const fc = emptyForecast();
   const fcScore: AnomalyScore = { score: 0, direction: 'none', expected: NaN, observed: NaN, deviation: 0, detector: 'forecast' };
   /** the forecast stream of a point: emitted before the anomaly score, so an advisor sees the forecast first */
@@ -305,21 +324,10 @@ export function createScorer(options: ScorerOptions): Scorer {
     fcScore.expected = fc.fitted;
     fcScore.observed = value;
     fcScore.deviation = 0;
-    nums[at + S_LAST] = tsMs;
-    nums[at + S_DIRTY] = 1;
-    nums[at + S_SCORE] = fc.score;
-    nums[at + S_DIRECTION] = directionCode(fcScore.direction);
-    nums[at + S_EXPECTED] = fc.fitted;
-    nums[at + S_OBSERVED] = value;
+    record(nums, at, tsMs, fcScore);
     nums[at + S_SINCE] = fc.crossingMs;
-    stats.scored += 1;
-    out.account = account;
-    out.watch = route.watch;
-    out.tsMs = tsMs;
-    out.value = value;
-    out.score = fcScore;
     out.forecast = fc;
-    onScored(out);
+    emit(account, route.watch, tsMs, value, fcScore, onScored);
     out.forecast = undefined;
   };
 
@@ -359,22 +367,11 @@ export function createScorer(options: ScorerOptions): Scorer {
     // read after the forecast stream: adding its series replaces the array
     const nums = a.nums;
     const at = i * SLOTS;
-    nums[at + S_LAST] = tsMs;
-    nums[at + S_DIRTY] = 1;
-    nums[at + S_SCORE] = score.score;
-    nums[at + S_DIRECTION] = directionCode(score.direction);
-    nums[at + S_EXPECTED] = score.expected;
-    nums[at + S_OBSERVED] = score.observed;
+    record(nums, at, tsMs, score);
     if (score.score >= anomalousAt) {
       if (Number.isNaN(nums[at + S_SINCE])) nums[at + S_SINCE] = tsMs; // not anomalous until now
     } else nums[at + S_SINCE] = NaN;
-    stats.scored += 1;
-    out.account = account;
-    out.watch = watch;
-    out.tsMs = tsMs;
-    out.value = value;
-    out.score = score;
-    onScored(out);
+    emit(account, watch, tsMs, value, score, onScored);
   };
 
   return {
