@@ -157,8 +157,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
       const added: Array<[Set<string>, string]> = [];
       // consecutive points usually share their account: the last account admitted and its series
       // set are remembered (accounts are never forgotten while this loop runs)
-      let knownAccount: string | undefined;
-      let setAccount: string | undefined;
+      let lastAccount: string | undefined;
       let set: Set<string> | undefined;
       for (let i = 0; i < points.length; i++) {
         const p = points[i]!;
@@ -167,7 +166,7 @@ export async function createIngestService(options: IngestServiceOptions): Promis
         if (p.tsMs > horizon) {
           code = 'future_timestamp';
           reason = `timestamp ${new Date(p.tsMs).toISOString()} is more than ${Math.round(maxFutureMs / 1000)}s ahead of the server clock`;
-        } else if (p.account !== knownAccount) {
+        } else if (p.account !== lastAccount) {
           if (!knownAccounts.has(p.account)) {
             if (!isValidAccountId(p.account)) {
               code = 'invalid_account';
@@ -180,14 +179,13 @@ export async function createIngestService(options: IngestServiceOptions): Promis
               newAccounts.push(p.account);
             }
           }
-          if (code === undefined) knownAccount = p.account;
-        }
-        if (code === undefined) {
-          if (set === undefined || p.account !== setAccount) {
-            setAccount = p.account;
+          if (code === undefined) {
+            lastAccount = p.account;
             set = series.get(p.account);
             if (!set) series.set(p.account, (set = new Set()));
           }
+        }
+        if (code === undefined && set !== undefined) {
           if (!set.has(p.metric)) {
             if (set.size >= maxSeries) {
               code = 'series_limit';
