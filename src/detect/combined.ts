@@ -339,7 +339,7 @@ class CombinedDetectorImpl implements CombinedDetector {
     }
     const novel = m.range.update(s, m.rangeAt, value, ls.level);
     const novelWatched = novel !== 0 && watched(direction, novel) > 0;
-    // only a new extreme *value* is reported past the onset filter's refractory period: the level
+    // only a new extreme *value* is reported past the onset filter's quiet time (refractory, re-arm): the level
     // of one slow incident keeps setting new records while it climbs
     m.lastNovel = novelWatched && (novel === 1 || novel === -1);
     m.likDeviation = deviation;
